@@ -1,0 +1,135 @@
+// Cache: the multi-tier plan cache (SPEC §3 Library).
+//
+// Composes an ordered list of tiers, fastest first (memory, then disk, then
+// shared). get() looks in each tier in order; a hit in a lower tier is
+// promoted (written) into every tier above it. put() writes through all tiers.
+// A tier that fails is counted and skipped: the cache degrades, it does not
+// fail a read because Redis is down.
+//
+// get_or_compute() is read-through with single-flight: however many threads
+// ask for the same missing key at once, the compute function runs once and
+// every caller gets its result; if it fails, every waiter gets the error and
+// nothing is cached. The compute function runs without any cache lock held.
+//
+// Thread-safety: fully thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "plancache/clock.h"
+#include "plancache/entry.h"
+#include "plancache/status.h"
+#include "plancache/tier.h"
+
+namespace plancache {
+
+struct PutOptions {
+  // Time to live; nullopt = the cache's default_ttl_ms; 0 = never expires.
+  std::optional<int64_t> ttl_ms;
+  // Tags for invalidation by tag. Default: none.
+  std::vector<std::string> tags;
+  // How long the planner took; 0 when unknown.
+  uint32_t compute_ms = 0;
+};
+
+struct CacheOptions {
+  // Tiers, fastest first. REQUIRES: at least one, none null.
+  std::vector<std::unique_ptr<Tier>> tiers;
+  // TTL for puts that do not give one; 0 = never expires. Default: 1 hour.
+  int64_t default_ttl_ms = 3'600'000;
+  // Default: system_clock().
+  std::shared_ptr<Clock> clock;
+};
+
+// The answer to a lookup. `entry` is null on a miss.
+struct Lookup {
+  EntryPtr entry;
+  std::string_view tier;  // name of the tier that answered ("l1", ...); "" on a miss
+  bool hit() const { return entry != nullptr; }
+};
+
+// What a compute function hands back to get_or_compute.
+struct Computed {
+  BytesPtr value;      // REQUIRES: not null
+  PutOptions options;  // compute_ms 0 = measured by the cache
+  bool store = true;   // false: return it but do not cache it (e.g. too cheap)
+};
+
+using ComputeFn = std::function<Result<Computed>()>;
+
+struct ReadThrough {
+  EntryPtr entry;
+  bool cached = false;    // true: served from a tier, no compute ran for it
+  std::string_view tier;  // the tier that answered when cached
+  bool coalesced = false; // true: waited for another caller's compute
+};
+
+struct LatencySummary {
+  uint64_t count = 0;
+  double p50_us = 0;
+  double p99_us = 0;
+  double max_us = 0;
+};
+
+struct CacheStats {
+  std::vector<TierStats> tiers;  // in tier order
+  uint64_t gets = 0;
+  uint64_t hits = 0;          // answered by some tier
+  uint64_t misses = 0;        // no tier had it
+  uint64_t promotions = 0;    // lower-tier hits copied upward
+  uint64_t computes = 0;      // compute functions run
+  uint64_t compute_errors = 0;
+  uint64_t coalesced = 0;     // callers that shared another's compute
+  uint64_t inflight = 0;      // computes running now
+  uint64_t waiting = 0;       // callers waiting on a running compute now
+  LatencySummary get_latency;
+  double hit_rate() const {
+    return gets == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(gets);
+  }
+};
+
+class Cache {
+ public:
+  virtual ~Cache() = default;
+
+  virtual Lookup get(const CacheKey& key) = 0;
+
+  // Writes through every tier. Returns the first tier error, after trying all.
+  // REQUIRES: value != nullptr.
+  virtual Status put(const CacheKey& key, BytesPtr value, const PutOptions& options) = 0;
+
+  // Read-through with single-flight (see the header comment).
+  virtual Result<ReadThrough> get_or_compute(const CacheKey& key, const ComputeFn& compute) = 0;
+
+  // Removes `key` from every tier; true when any tier had it.
+  virtual Result<bool> erase(const CacheKey& key) = 0;
+
+  // Removes matching entries from every tier. Returns the largest count any
+  // tier reported (an entry present in two tiers counts once).
+  virtual Result<uint64_t> invalidate(const Selector& selector) = 0;
+
+  // invalidate(Selector{}) under another name.
+  virtual Result<uint64_t> clear() = 0;
+
+  // Evicts `fraction` (0..1] of each namespace from the tiers that can.
+  // Errors: invalid_argument when fraction is outside (0, 1].
+  virtual Result<uint64_t> evict_fraction(double fraction) = 0;
+
+  // Expired-entry sweep over every tier; returns how many were removed.
+  virtual uint64_t purge_expired() = 0;
+
+  virtual CacheStats stats() const = 0;
+
+  virtual const Clock& clock() const = 0;
+};
+
+// Errors: invalid_argument when options.tiers is empty or holds a null.
+Result<std::unique_ptr<Cache>> new_cache(CacheOptions options);
+
+}  // namespace plancache

@@ -1,0 +1,91 @@
+// CacheKey and Entry: what every tier stores.
+//
+// A CacheKey names one entry: (namespace, kind, id). Plans have kind kPlan and
+// the hex digest made by KeyBuilder as id; the generic get_or_set store of
+// /v1/entries uses kind kUser with the caller's own key ("workflow:step_5").
+// Prefix and pattern invalidation only match kUser ids.
+//
+// An Entry is the stored value bytes (a JSON document, kept verbatim) plus
+// metadata. Entries are immutable once built and are passed around as
+// EntryPtr (shared_ptr<const Entry>): a memory-tier hit copies no payload.
+//
+// Thread-safety: immutable values; safe to share between threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace plancache {
+
+using Bytes = std::string;
+using BytesPtr = std::shared_ptr<const Bytes>;
+
+enum class KeyKind : char {
+  kPlan = 'p',  // id = hex digest from KeyBuilder
+  kUser = 'u',  // id = caller-chosen key of the /v1/entries store
+};
+
+class CacheKey {
+ public:
+  // REQUIRES: ns and id are non-empty and contain no NUL byte (validated at
+  // the edge: KeyBuilder and the server's namespace/key checks).
+  CacheKey(std::string_view ns, KeyKind kind, std::string_view id);
+
+  std::string_view ns() const { return std::string_view(encoded_).substr(0, ns_len_); }
+  KeyKind kind() const { return static_cast<KeyKind>(encoded_[ns_len_ + 1]); }
+  std::string_view id() const { return std::string_view(encoded_).substr(ns_len_ + 2); }
+  // "<ns>\0<kind><id>": unique per key; the byte form every tier stores.
+  const std::string& encoded() const { return encoded_; }
+  // XXH3-64 of encoded(), computed once; tiers shard and hash by it.
+  uint64_t hash() const { return hash_; }
+
+  // Parses encoded(); returns false when `encoded` is not a valid key.
+  static bool decode(std::string_view encoded, CacheKey* out);
+
+  bool operator==(const CacheKey& o) const { return encoded_ == o.encoded_; }
+
+ private:
+  CacheKey() = default;
+  std::string encoded_;
+  uint32_t ns_len_ = 0;
+  uint64_t hash_ = 0;
+};
+
+struct EntryMeta {
+  int64_t created_ms = 0;   // wall clock, ms since epoch, when stored
+  int64_t expires_ms = 0;   // 0 = never expires
+  uint32_t compute_ms = 0;  // how long the planner took to make the value
+  std::vector<std::string> tags;
+
+  bool expired_at(int64_t now_ms) const { return expires_ms != 0 && now_ms >= expires_ms; }
+};
+
+struct Entry {
+  EntryMeta meta;
+  BytesPtr value;  // never null in a stored entry
+
+  // Bytes this entry is accounted for in a byte-bounded tier: the value, the
+  // tags and a fixed per-entry overhead. The key's size is added by the tier.
+  size_t charge() const;
+};
+
+using EntryPtr = std::shared_ptr<const Entry>;
+
+// Builds an EntryPtr from a value; `ttl_ms` 0 = never expires.
+EntryPtr make_entry(BytesPtr value, int64_t now_ms, int64_t ttl_ms, uint32_t compute_ms = 0,
+                    std::vector<std::string> tags = {});
+
+// Why an entry left a tier; given to removal listeners.
+enum class RemovalCause {
+  kExplicit,     // erase() / DELETE
+  kReplaced,     // a put() for the same key
+  kExpired,      // its TTL ran out
+  kSize,         // evicted to stay within max entries / bytes
+  kInvalidated,  // matched an invalidate() selector, clear() or evict()
+};
+std::string_view removal_cause_name(RemovalCause cause);
+
+}  // namespace plancache

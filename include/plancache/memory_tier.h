@@ -1,0 +1,50 @@
+// The memory tier (L1): a sharded, byte- and entry-bounded in-process cache.
+//
+// Default eviction policy is W-TinyLFU (a small LRU admission window in front
+// of a segmented-LRU main area, with a count-min frequency sketch deciding
+// whether a window victim may displace a main victim), as in Caffeine; plain
+// LRU is the option. Entries carry a TTL, checked lazily on get and by
+// purge_expired(). Values are shared: get() returns the stored EntryPtr.
+//
+// Thread-safety: fully thread-safe; one mutex per shard.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "plancache/clock.h"
+#include "plancache/status.h"
+#include "plancache/tier.h"
+
+namespace plancache {
+
+enum class EvictionPolicy {
+  kTinyLfu,  // W-TinyLFU (default)
+  kLru,      // least recently used
+};
+
+struct MemoryTierOptions {
+  // Upper bound on the number of entries; 0 = unbounded.
+  // Default: 100,000.
+  uint64_t max_entries = 100'000;
+  // Upper bound on charged bytes (values + tags + keys + overhead); 0 = unbounded.
+  // Default: 256 MiB.
+  uint64_t max_bytes = 256ull << 20;
+  // Number of shards, rounded up to a power of two; 0 = 16 per hardware thread.
+  // Default: 0.
+  uint32_t shards = 0;
+  // Default: kTinyLfu.
+  EvictionPolicy policy = EvictionPolicy::kTinyLfu;
+  // Time source for TTLs. Default: system_clock().
+  std::shared_ptr<Clock> clock;
+  // Told about every removal with its cause. Default: none.
+  RemovalListener removal_listener;
+  // Tier name in stats. Default: "l1".
+  std::string name = "l1";
+};
+
+// REQUIRES: nothing; invalid options (e.g. more shards than max_entries when
+// bounded) are reported as invalid_argument.
+Result<std::unique_ptr<Tier>> new_memory_tier(MemoryTierOptions options);
+
+}  // namespace plancache

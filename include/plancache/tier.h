@@ -1,0 +1,107 @@
+// Tier: one storage level of the cache (memory, disk, shared Redis).
+//
+// The multi-tier Cache composes tiers through this interface and does not know
+// which they are; a tier factory returns Result<std::unique_ptr<Tier>>, as
+// RocksDB's secondary_cache.h does. A tier never calls back into the Cache.
+//
+// Thread-safety: every method may be called concurrently from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "plancache/entry.h"
+#include "plancache/status.h"
+
+namespace plancache {
+
+// Which entries an invalidation removes. Every field that is set must match
+// (they are ANDed); a Selector with nothing set matches every entry.
+struct Selector {
+  std::optional<std::string> ns;       // exact namespace
+  std::optional<std::string> tag;      // the entry carries this tag
+  std::optional<std::string> prefix;   // kUser id starts with this
+  std::optional<std::string> pattern;  // kUser id matches this glob (* ? [..])
+  std::optional<int64_t> created_before_ms;  // created strictly before this wall time
+
+  bool empty() const { return !ns && !tag && !prefix && !pattern && !created_before_ms; }
+};
+
+// Counters for one namespace within one tier.
+struct NamespaceCounters {
+  uint64_t entries = 0;
+  uint64_t bytes = 0;
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+};
+
+struct TierStats {
+  std::string name;        // "l1", "l2", "shared"
+  bool connected = true;   // false while an external tier is unreachable
+  uint64_t entries = 0;
+  uint64_t bytes = 0;      // charged bytes (see Entry::charge) incl. keys
+  uint64_t max_entries = 0;  // 0 = unbounded
+  uint64_t max_bytes = 0;    // 0 = unbounded
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  uint64_t puts = 0;
+  uint64_t evictions = 0;    // removed for size
+  uint64_t expirations = 0;  // removed because the TTL ran out
+  uint64_t invalidations = 0;  // removed by invalidate / clear / evict
+  uint64_t errors = 0;
+  std::map<std::string, NamespaceCounters> namespaces;
+
+  double hit_rate() const {
+    const uint64_t total = hits + misses;
+    return total == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(total);
+  }
+};
+
+class Tier {
+ public:
+  virtual ~Tier() = default;
+
+  // Short stable name: "l1", "l2", "shared".
+  virtual std::string_view name() const = 0;
+
+  // The live entry for `key`, or nullptr on a miss. An expired entry is a
+  // miss (and is removed). A non-OK status means the tier itself failed
+  // (e.g. Redis unreachable), not that the key is absent.
+  virtual Result<EntryPtr> get(const CacheKey& key) = 0;
+
+  // Stores `entry` under `key`, replacing any previous one.
+  // REQUIRES: entry != nullptr && entry->value != nullptr.
+  virtual Status put(const CacheKey& key, EntryPtr entry) = 0;
+
+  // Removes `key`; true when an entry was there.
+  virtual Result<bool> erase(const CacheKey& key) = 0;
+
+  // Removes every entry matching `selector`; returns how many (an estimate
+  // for tiers that cannot count exactly, e.g. a shared tier).
+  virtual Result<uint64_t> invalidate(const Selector& selector) = 0;
+
+  // Evicts about `fraction` (0..1] of the entries of every namespace, the
+  // ones the policy values least first. Tiers that cannot do this return 0.
+  virtual Result<uint64_t> evict_fraction(double fraction) {
+    (void)fraction;
+    return uint64_t{0};
+  }
+
+  // Removes entries whose TTL has run out; returns how many. Tiers expire
+  // lazily on get; the server calls this periodically to free memory.
+  virtual uint64_t purge_expired() { return 0; }
+
+  virtual TierStats stats() const = 0;
+};
+
+// Called after an entry left a tier (never while a tier lock is held). Must
+// be thread-safe and must not call back into the same tier.
+using RemovalListener =
+    std::function<void(const CacheKey& key, const EntryPtr& entry, RemovalCause cause)>;
+
+}  // namespace plancache

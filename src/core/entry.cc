@@ -1,0 +1,69 @@
+#include "plancache/entry.h"
+
+#include <xxhash.h>
+
+#include <cassert>
+
+namespace plancache {
+namespace {
+// Per-entry bookkeeping charged on top of the payload: the Entry object, its
+// control block and the tier's node. Measured with heaptrack on the memory
+// tier (docs/decisions.md); an estimate, not an exact malloc size.
+constexpr size_t kEntryOverheadBytes = 160;
+}  // namespace
+
+CacheKey::CacheKey(std::string_view ns, KeyKind kind, std::string_view id) {
+  assert(!ns.empty() && ns.find('\0') == std::string_view::npos);
+  encoded_.reserve(ns.size() + 2 + id.size());
+  encoded_.append(ns);
+  encoded_.push_back('\0');
+  encoded_.push_back(static_cast<char>(kind));
+  encoded_.append(id);
+  ns_len_ = static_cast<uint32_t>(ns.size());
+  hash_ = XXH3_64bits(encoded_.data(), encoded_.size());
+}
+
+bool CacheKey::decode(std::string_view encoded, CacheKey* out) {
+  const size_t nul = encoded.find('\0');
+  if (nul == std::string_view::npos || nul == 0 || nul + 1 >= encoded.size()) return false;
+  const char kind = encoded[nul + 1];
+  if (kind != static_cast<char>(KeyKind::kPlan) && kind != static_cast<char>(KeyKind::kUser)) {
+    return false;
+  }
+  CacheKey key;
+  key.encoded_ = std::string(encoded);
+  key.ns_len_ = static_cast<uint32_t>(nul);
+  key.hash_ = XXH3_64bits(key.encoded_.data(), key.encoded_.size());
+  *out = std::move(key);
+  return true;
+}
+
+size_t Entry::charge() const {
+  size_t total = kEntryOverheadBytes + (value ? value->size() : 0);
+  for (const auto& tag : meta.tags) total += tag.size() + sizeof(std::string);
+  return total;
+}
+
+EntryPtr make_entry(BytesPtr value, int64_t now_ms, int64_t ttl_ms, uint32_t compute_ms,
+                    std::vector<std::string> tags) {
+  auto entry = std::make_shared<Entry>();
+  entry->value = std::move(value);
+  entry->meta.created_ms = now_ms;
+  entry->meta.expires_ms = ttl_ms > 0 ? now_ms + ttl_ms : 0;
+  entry->meta.compute_ms = compute_ms;
+  entry->meta.tags = std::move(tags);
+  return entry;
+}
+
+std::string_view removal_cause_name(RemovalCause cause) {
+  switch (cause) {
+    case RemovalCause::kExplicit: return "explicit";
+    case RemovalCause::kReplaced: return "replaced";
+    case RemovalCause::kExpired: return "expired";
+    case RemovalCause::kSize: return "size";
+    case RemovalCause::kInvalidated: return "invalidated";
+  }
+  return "unknown";
+}
+
+}  // namespace plancache
