@@ -1,0 +1,52 @@
+# plancache — the two commands a new user needs: `make run` and `make test`.
+# Both install missing Debian packages first (one list: deps/debian-packages.txt).
+
+RELEASE_DIR ?= build/release
+ASAN_DIR    ?= build/asan
+FUZZ_SECONDS ?= 30
+ARGS ?=
+
+.PHONY: all deps build run test test-release test-asan fuzz bench bench-micro bench-http clean format
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+# Release build of the server, CLI, tests and benchmarks.
+build: deps
+	@cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(RELEASE_DIR)
+
+# Starts `plancache serve` on 127.0.0.1:8080 with the embedded defaults.
+# Extra flags: make run ARGS="--port 9090".
+run: build
+	$(RELEASE_DIR)/plancache serve $(ARGS)
+
+# Every test: unit + integration (Release), unit again under ASan+UBSan,
+# and the libFuzzer targets for FUZZ_SECONDS each.
+test: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/test.sh
+
+test-release: deps
+	@scripts/test.sh release
+
+test-asan: deps
+	@scripts/test.sh asan
+
+fuzz: deps
+	@scripts/run-fuzzers.sh $(FUZZ_SECONDS)
+
+bench: bench-micro bench-http
+
+bench-micro: build
+	@for b in $(RELEASE_DIR)/bench/*_bench; do echo "== $$b"; $$b --benchmark_min_time=0.5; done
+
+bench-http: build
+	@bench/http.sh $(RELEASE_DIR)/plancache
+
+format:
+	@find include src tests bench fuzz -name '*.h' -o -name '*.cc' | xargs clang-format -i
+
+clean:
+	rm -rf build

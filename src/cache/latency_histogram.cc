@@ -1,0 +1,58 @@
+#include "cache/latency_histogram.h"
+
+#include <bit>
+
+namespace plancache::internal {
+
+int LatencyHistogram::bucket_of(uint64_t nanos) {
+  if (nanos < (1u << (kSubBits + 1))) return static_cast<int>(nanos);
+  const int exponent = std::bit_width(nanos) - 1;  // >= kSubBits + 1
+  if (exponent > kMaxExponent) return kBuckets - 1;
+  const auto sub = static_cast<int>((nanos >> (exponent - kSubBits)) & ((1u << kSubBits) - 1));
+  return ((exponent - kSubBits) << kSubBits) + sub;
+}
+
+uint64_t LatencyHistogram::bucket_upper_ns(int bucket) {
+  if (bucket < (1 << (kSubBits + 1))) return static_cast<uint64_t>(bucket);
+  const int exponent = (bucket >> kSubBits) + kSubBits;
+  const uint64_t sub = static_cast<uint64_t>(bucket & ((1 << kSubBits) - 1));
+  const uint64_t base = uint64_t{1} << exponent;
+  const uint64_t step = base >> kSubBits;
+  return base + (sub + 1) * step - 1;
+}
+
+void LatencyHistogram::record(int64_t nanos) {
+  const uint64_t v = nanos < 0 ? 0 : static_cast<uint64_t>(nanos);
+  counts_[static_cast<size_t>(bucket_of(v))].fetch_add(1, std::memory_order_relaxed);
+  total_.fetch_add(1, std::memory_order_relaxed);
+  uint64_t prev = max_ns_.load(std::memory_order_relaxed);
+  while (v > prev && !max_ns_.compare_exchange_weak(prev, v, std::memory_order_relaxed)) {
+  }
+}
+
+LatencySummary LatencyHistogram::summary() const {
+  LatencySummary out;
+  std::array<uint64_t, kBuckets> snapshot;
+  uint64_t total = 0;
+  for (size_t i = 0; i < snapshot.size(); ++i) {
+    snapshot[i] = counts_[i].load(std::memory_order_relaxed);
+    total += snapshot[i];
+  }
+  out.count = total;
+  out.max_us = static_cast<double>(max_ns_.load(std::memory_order_relaxed)) / 1000.0;
+  if (total == 0) return out;
+  auto percentile = [&](double q) {
+    const auto rank = static_cast<uint64_t>(q * static_cast<double>(total - 1)) + 1;
+    uint64_t seen = 0;
+    for (size_t i = 0; i < snapshot.size(); ++i) {
+      seen += snapshot[i];
+      if (seen >= rank) return static_cast<double>(bucket_upper_ns(static_cast<int>(i))) / 1000.0;
+    }
+    return out.max_us;
+  };
+  out.p50_us = percentile(0.50);
+  out.p99_us = percentile(0.99);
+  return out;
+}
+
+}  // namespace plancache::internal
