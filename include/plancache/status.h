@@ -93,8 +93,11 @@ class [[nodiscard]] Result {
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  // OK when a value is held.
-  Status status() const { return is_ok() ? Status() : std::get<Status>(data_); }
+  // OK when a value is held. The reference lives as long as this Result.
+  const Status& status() const {
+    static const Status kOk;
+    return is_ok() ? kOk : std::get<Status>(data_);
+  }
 
  private:
   std::variant<T, Status> data_;

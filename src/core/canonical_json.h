@@ -1,0 +1,61 @@
+// Canonical JSON for plan-key contexts, and the bytes a plan key hashes.
+//
+// The canonical form (docs/key_format.md § "Canonical context") is one line
+// of JSON: object members sorted by key in UTF-8 byte order (= code point
+// order), ignored member names dropped at every depth, no whitespace,
+// strings escaped as in RFC 8785, integers that fit int64/uint64 printed as
+// plain decimal, every other number as ECMAScript's Number::toString (so 1,
+// 1.0 and 1e0 all print "1"). Strings are kept verbatim (not NFC-normalised).
+//
+// Thread-safety: pure functions; safe to call from any thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "plancache/key_builder.h"
+#include "plancache/status.h"
+
+namespace plancache::internal {
+
+// Deepest nesting of arrays/objects accepted in a context: `[[1]]` has depth
+// 2. Deeper input is rejected with invalid_argument.
+inline constexpr int kMaxJsonDepth = 128;
+
+// Parses JSON text. Errors (invalid_argument): malformed JSON (the message
+// names the parser's line/column), invalid UTF-8 in a string, nesting deeper
+// than `max_depth`. `what` names the input in messages ("context").
+Result<nlohmann::json> parse_json(std::string_view text, std::string_view what = "context",
+                                  int max_depth = kMaxJsonDepth);
+
+// The canonical text of an already-parsed value (the server parses request
+// bodies once). Errors (invalid_argument): a string or key that is not valid
+// UTF-8, NaN/infinity, binary values, nesting deeper than kMaxJsonDepth.
+Result<std::string> canonical_json(const nlohmann::json& value,
+                                   const std::vector<std::string>& ignored_fields);
+
+// Parses `text` and returns its canonical text; empty text is `null`.
+Result<std::string> canonical_json_text(std::string_view text,
+                                        const std::vector<std::string>& ignored_fields);
+
+// ECMAScript Number::toString of a finite double ("1", "0.1", "1e+21").
+std::string format_double(double value);
+
+// The bytes a plan key digests (docs/key_format.md § "Key material"):
+//   "plancache-key-v" <kKeyFormatVersion> "\n" ns-netstring goal-netstring ctx-netstring
+// where a netstring is <decimal byte length> ":" <bytes> ",".
+std::string plan_key_material(std::string_view ns, std::string_view normalized_goal,
+                              std::string_view canonical_context);
+
+// KeyBuilder::plan_key for a context that is already parsed.
+Result<PlanKey> plan_key_from_json(const KeyBuilder& builder, std::string_view ns,
+                                   std::string_view goal, const nlohmann::json& context);
+
+// Assembles a PlanKey from the normalised pieces (validates `ns`).
+Result<PlanKey> assemble_plan_key(const KeyBuilder& builder, std::string_view ns,
+                                  std::string normalized_goal, std::string canonical_context);
+
+}  // namespace plancache::internal

@@ -1,0 +1,217 @@
+// KeyBuilder: goal normalisation and plan-key digests.
+//
+// Goal normalisation, in this order (docs/key_format.md § "Goal"):
+//  1. reject invalid UTF-8 and NUL bytes (nothing is silently replaced);
+//  2. Unicode NFC (ICU; skipped for pure ASCII, where NFC is the identity);
+//  3. every maximal run of White_Space code points (Unicode property: ASCII
+//     \t \n \v \f \r and space, U+0085, U+00A0, U+1680, U+2000..U+200A,
+//     U+2028, U+2029, U+202F, U+205F, U+3000) becomes one U+0020, and leading
+//     and trailing runs are dropped. Nothing is ever truncated.
+// The result is stable: normalising a normalised goal returns it unchanged
+// (NFC never composes a White_Space character with its neighbours, and
+// swapping one starter for another keeps NFC intact).
+#include "plancache/key_builder.h"
+
+#include <unicode/bytestream.h>
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "core/canonical_json.h"
+#include "core/hashing.h"
+#include "core/utf8.h"
+
+namespace plancache {
+namespace {
+
+constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+
+uint64_t load_word(const char* p) {
+  uint64_t w;
+  std::memcpy(&w, p, sizeof(w));
+  return w;
+}
+
+bool is_ascii(std::string_view s) {
+  size_t i = 0;
+  for (; s.size() - i >= 8; i += 8) {
+    if ((load_word(s.data() + i) & kHighBits) != 0) return false;
+  }
+  for (; i < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) >= 0x80) return false;
+  }
+  return true;
+}
+
+// Decodes the code point at s[*i] and advances *i past it.
+// REQUIRES: s is valid UTF-8 and *i < s.size().
+UChar32 next_code_point(std::string_view s, size_t* i) {
+  const auto b0 = static_cast<unsigned char>(s[*i]);
+  if (b0 < 0x80) {
+    *i += 1;
+    return b0;
+  }
+  const int len = b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : 2;
+  UChar32 cp = b0 & (0x7F >> len);
+  for (int k = 1; k < len; ++k) {
+    cp = (cp << 6) | (static_cast<unsigned char>(s[*i + static_cast<size_t>(k)]) & 0x3F);
+  }
+  *i += static_cast<size_t>(len);
+  return cp;
+}
+
+// Byte classes for collapse_white_space: ASCII word byte, ASCII
+// White_Space (\t \n \v \f \r and space), or the start/inside of a
+// non-ASCII sequence.
+enum ByteClass : unsigned char { kWord = 0, kAsciiSpace = 1, kNonAscii = 2 };
+constexpr std::array<unsigned char, 256> kByteClass = [] {
+  std::array<unsigned char, 256> table{};
+  for (int c = 0x80; c < 0x100; ++c) table[static_cast<size_t>(c)] = kNonAscii;
+  for (int c : {' ', '\t', '\n', '\v', '\f', '\r'}) table[static_cast<size_t>(c)] = kAsciiSpace;
+  return table;
+}();
+
+unsigned char byte_class(char c) { return kByteClass[static_cast<unsigned char>(c)]; }
+
+// Step 3 above. REQUIRES: s is valid UTF-8. The output is never longer than
+// the input, so it is written through a raw cursor into a buffer of that
+// size; runs of ASCII word bytes are copied in bulk and only non-ASCII bytes
+// are decoded to code points.
+std::string collapse_white_space(std::string_view s) {
+  std::string out(s.size(), '\0');
+  char* const begin = out.data();
+  char* d = begin;
+  bool pending_space = false;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t end = i;
+    bool space = false;
+    switch (byte_class(s[i])) {
+      case kWord:
+        while (end < s.size() && byte_class(s[end]) == kWord) ++end;
+        break;
+      case kAsciiSpace:
+        space = true;
+        ++end;
+        break;
+      default:
+        space = u_isUWhiteSpace(next_code_point(s, &end)) != 0;
+    }
+    if (space) {
+      pending_space = d != begin;
+    } else {
+      if (pending_space) *d++ = ' ';
+      pending_space = false;
+      std::memcpy(d, s.data() + i, end - i);
+      d += end - i;
+    }
+    i = end;
+  }
+  out.resize(static_cast<size_t>(d - begin));
+  return out;
+}
+
+// Step 3 for pure-ASCII text, branch-free (a goal's word lengths are too
+// irregular for branch prediction): each byte is written, a space as ' ',
+// and the cursor advances unless it is a space following a space.
+// Starting with prev_space = true drops a leading run; a trailing space is
+// cut at the end. REQUIRES: s is ASCII.
+std::string collapse_ascii_white_space(std::string_view s) {
+  std::string out(s.size(), '\0');
+  char* const begin = out.data();
+  char* d = begin;
+  bool prev_space = true;
+  for (const char c : s) {
+    const bool space = byte_class(c) == kAsciiSpace;
+    *d = space ? ' ' : c;
+    d += static_cast<ptrdiff_t>(!(space && prev_space));
+    prev_space = space;
+  }
+  if (d != begin && d[-1] == ' ') --d;
+  out.resize(static_cast<size_t>(d - begin));
+  return out;
+}
+
+Result<std::string> nfc(std::string_view s) {
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* normalizer = icu::Normalizer2::getNFCInstance(status);
+  if (U_FAILURE(status)) {
+    return Status::internal(std::string("ICU NFC normaliser unavailable: ") + u_errorName(status));
+  }
+  std::string out;
+  out.reserve(s.size());
+  icu::StringByteSink<std::string> sink(&out);
+  normalizer->normalizeUTF8(0, icu::StringPiece(s.data(), static_cast<int32_t>(s.size())), sink,
+                            nullptr, status);
+  if (U_FAILURE(status)) {
+    return Status::internal(std::string("ICU NFC normalisation failed: ") + u_errorName(status));
+  }
+  return out;
+}
+
+}  // namespace
+
+KeyBuilder::KeyBuilder(KeyBuilderOptions options) : options_(std::move(options)) {}
+
+Result<std::string> KeyBuilder::normalize_goal(std::string_view goal) const {
+  const size_t bad = internal::find_invalid_utf8(goal);
+  if (bad != std::string_view::npos) {
+    return Status::invalid_argument("goal is not valid UTF-8 (bad byte at offset " +
+                                    std::to_string(bad) + ")");
+  }
+  const size_t nul = goal.find('\0');
+  if (nul != std::string_view::npos) {
+    return Status::invalid_argument("goal must not contain NUL bytes (NUL at offset " +
+                                    std::to_string(nul) + ")");
+  }
+  if (goal.size() > static_cast<size_t>(INT32_MAX)) {
+    return Status::resource_exhausted("goal is longer than 2 GiB");
+  }
+  std::string collapsed;
+  if (is_ascii(goal)) {
+    collapsed = collapse_ascii_white_space(goal);
+  } else {
+    Result<std::string> composed = nfc(goal);
+    if (!composed.is_ok()) return composed.status();
+    collapsed = collapse_white_space(*composed);
+  }
+  if (collapsed.empty()) return Status::invalid_argument("goal must not be empty");
+  return collapsed;
+}
+
+Result<std::string> KeyBuilder::canonical_context(std::string_view context_json) const {
+  return internal::canonical_json_text(context_json, options_.ignored_fields);
+}
+
+std::string KeyBuilder::digest_hex(std::string_view canonical_bytes) const {
+  switch (options_.hash) {
+    case HashAlgorithm::kXxh3_128: return internal::xxh3_128_hex(canonical_bytes);
+    case HashAlgorithm::kSha256: break;
+  }
+  return internal::sha256_hex(canonical_bytes);
+}
+
+Result<PlanKey> KeyBuilder::plan_key(std::string_view ns, std::string_view goal,
+                                     std::string_view context_json) const {
+  Result<std::string> normalized = normalize_goal(goal);
+  if (!normalized.is_ok()) return normalized.status();
+  Result<std::string> canonical = canonical_context(context_json);
+  if (!canonical.is_ok()) return canonical.status();
+  return internal::assemble_plan_key(*this, ns, std::move(*normalized), std::move(*canonical));
+}
+
+Result<HashAlgorithm> parse_hash_algorithm(std::string_view name) {
+  if (name == "sha256") return HashAlgorithm::kSha256;
+  if (name == "xxh3-128") return HashAlgorithm::kXxh3_128;
+  return Status::invalid_argument("unknown hash algorithm \"" +
+                                  internal::printable_ascii(name, 40) +
+                                  "\" (expected \"sha256\" or \"xxh3-128\")");
+}
+
+}  // namespace plancache
