@@ -28,9 +28,12 @@ struct MemoryTierOptions {
   // Default: 100,000.
   uint64_t max_entries = 100'000;
   // Upper bound on charged bytes (values + tags + keys + overhead); 0 = unbounded.
+  // Both bounds are split evenly over the shards; put() refuses with
+  // resource_exhausted an entry bigger than one shard's share of max_bytes.
   // Default: 256 MiB.
   uint64_t max_bytes = 256ull << 20;
-  // Number of shards, rounded up to a power of two; 0 = 16 per hardware thread.
+  // Number of shards, rounded up to a power of two; 0 = 16 per hardware thread,
+  // fewer when a shard would get under 64 entries or 4 MiB.
   // Default: 0.
   uint32_t shards = 0;
   // Default: kTinyLfu.

@@ -54,6 +54,7 @@ struct TierStats {
   uint64_t expirations = 0;  // removed because the TTL ran out
   uint64_t invalidations = 0;  // removed by invalidate / clear / evict
   uint64_t errors = 0;
+  uint64_t corrupt_entries = 0;  // failed their checksum on read; deleted (disk tier)
   std::map<std::string, NamespaceCounters> namespaces;
 
   double hit_rate() const {

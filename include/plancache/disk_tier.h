@@ -1,0 +1,75 @@
+// The disk tier (L2): an embedded RocksDB store, one per machine, that
+// survives restarts.
+//
+// Each entry is stored as the entry envelope (docs/entry_format.md: versioned,
+// checksummed, large values zstd-compressed) under CacheKey::encoded(). The
+// checksum is verified on every read: a corrupt entry is a miss, is deleted
+// and counts in TierStats::corrupt_entries. Expired entries are a miss on
+// read and are removed; purge_expired() removes the rest without scanning the
+// store (an expiry-ordered index). The store is bounded by bytes; when it
+// grows past max_bytes the least recently used entries go first (an
+// approximate LRU kept in an access-ordered index; hot entries survive a
+// stream of cold ones). Opening a store never scans it: sizes come from
+// counters persisted atomically with every write.
+//
+// Durability:
+// - sync_writes = false (default): every acknowledged put/erase is in the
+//   RocksDB write-ahead log in the OS page cache before the call returns, so
+//   it survives the process being killed (kill -9, a crash), but the last
+//   writes may be lost if the machine loses power or the kernel crashes.
+// - sync_writes = true: the WAL is fsync'ed before put/erase/invalidate
+//   return, so an acknowledged write also survives power loss (slower: one
+//   fdatasync per write).
+// After any crash the store opens and never serves a corrupt entry.
+//
+// Only one process may open a data directory at a time (RocksDB's LOCK file).
+//
+// Thread-safety: fully thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "plancache/clock.h"
+#include "plancache/status.h"
+#include "plancache/tier.h"
+
+namespace plancache {
+
+struct DiskTierOptions {
+  // Directory of the store; created (with its parents) if missing.
+  // REQUIRED: non-empty.
+  std::string path;
+  // Upper bound on stored bytes (envelopes, keys and index records, as
+  // counted by the tier; the files on disk differ by RocksDB's compression
+  // and space amplification, see docs/decisions.md); 0 = unbounded.
+  // Default: 1 GiB.
+  uint64_t max_bytes = 1ull << 30;
+  // fsync the WAL before a write returns (see Durability above).
+  // Default: false.
+  bool sync_writes = false;
+  // Values of at least this many bytes are zstd-compressed in the envelope.
+  // Default: 4096.
+  size_t compress_threshold = 4096;
+  // Memory for RocksDB write buffers (memtables), all column families
+  // together. Default: 16 MiB.
+  uint64_t write_buffer_bytes = 16ull << 20;
+  // RocksDB block cache (the OS page cache also caches the files).
+  // Default: 8 MiB.
+  uint64_t block_cache_bytes = 8ull << 20;
+  // Time source for TTLs. Default: system_clock().
+  std::shared_ptr<Clock> clock;
+  // Tier name in stats. Default: "l2".
+  std::string name = "l2";
+};
+
+// Opens (or creates) the store in options.path.
+// Errors: invalid_argument for an empty path; failed_precondition naming the
+// path when it is locked by another process (or another tier in this one) or
+// is not a directory; data_loss when RocksDB reports corruption it cannot
+// recover; unavailable for other I/O errors.
+Result<std::unique_ptr<Tier>> new_disk_tier(DiskTierOptions options);
+
+}  // namespace plancache

@@ -1,0 +1,58 @@
+// HttpClient: one blocking HTTP/1.1 exchange with a plancache server.
+//
+// Each send() opens a TCP connection, writes one request, reads one response
+// and closes (the CLI makes one or two calls per run, so there is nothing to
+// pool). The whole exchange — resolve, connect, write, read — is bounded by
+// the timeout given at construction.
+//
+// Errors: a transport failure (refused, reset, timed out, resolve failure)
+// is kUnavailable or kDeadlineExceeded with a message naming the cause; any
+// HTTP status, 4xx/5xx included, is a successful send() — the caller decides
+// what a status means.
+//
+// Thread-safety: send() is const and uses no shared state; one client may be
+// used from several threads.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "cli/server_url.h"
+#include "plancache/status.h"
+
+namespace plancache::cli {
+
+enum class HttpMethod { kGet, kPut, kPost, kDelete };
+
+struct HttpRequest {
+  HttpMethod method = HttpMethod::kGet;
+  std::string path;          // "/v1/stats"; the URL's base path is prefixed
+  std::string body;          // sent as application/json when not empty
+  std::string bearer_token;  // "Authorization: Bearer <token>" when not empty
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+
+class HttpClient {
+ public:
+  // Default timeout: 10 s for the whole exchange.
+  static constexpr std::chrono::milliseconds kDefaultTimeout{10'000};
+  // Responses larger than this are refused (a safety net, not a protocol limit).
+  static constexpr uint64_t kMaxResponseBytes = uint64_t{1} << 30;
+
+  explicit HttpClient(ServerUrl url, std::chrono::milliseconds timeout = kDefaultTimeout);
+
+  Result<HttpResponse> send(const HttpRequest& request) const;
+
+  const ServerUrl& url() const { return url_; }
+
+ private:
+  ServerUrl url_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace plancache::cli

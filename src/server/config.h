@@ -1,0 +1,146 @@
+// Configuration of `plancache serve` (SPEC §3 "Server").
+//
+// Every setting comes, in order of precedence, from:
+//   1. a command-line flag (ServeFlags, filled by CLI11 through
+//      register_serve_flags);
+//   2. an environment variable PLANCACHE_<UPPER_SNAKE> (PLANCACHE_PORT, ...);
+//   3. the seed designs' variables of SPEC §1: PLAN_CACHE_TTL (seconds),
+//      PLAN_CACHE_MAXSIZE (L1 entries), PLAN_CACHE_MIN_GEN_TIME (seconds,
+//      decimals allowed), PLAN_CACHE_REDIS_ENABLED + REDIS_URL,
+//      PLAN_CACHE_ENABLED;
+//   4. the TOML file named by --config / PLANCACHE_CONFIG: flat keys named
+//      after the flags, snake_case or kebab-case ("l1_max_entries");
+//   5. the defaults below.
+// resolve_server_config() applies that order and validates every value once;
+// a bad value is invalid_argument naming its source (flag, variable or TOML
+// key) and the value. Cross-field start-up checks (non-loopback host without
+// an admin token, features of later issues) are made by Server::start.
+//
+// Thread-safety: plain values.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "plancache/clock.h"
+#include "plancache/status.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace spdlog {
+class logger;
+}  // namespace spdlog
+
+namespace plancache::server {
+
+struct ServerConfig {
+  // Address to listen on. A non-loopback address needs admin_token.
+  // Default: 127.0.0.1.
+  std::string host = "127.0.0.1";
+  // TCP port; 0 = an ephemeral port (see Server::port()). Default: 8080.
+  uint16_t port = 8080;
+  // Disk tier directory; "" = no disk tier. The disk tier is not in this
+  // build yet: a non-empty value is logged and ignored. Default: ./plancache-data.
+  std::string data_dir = "./plancache-data";
+  // Shared Redis tier; not supported yet (start-up refuses). Default: none.
+  std::string redis_url;
+  // Read-through planner; not supported yet (start-up refuses). Default: none.
+  std::string planner_url;
+  std::string planner_cmd;
+  // Bearer token for /v1/clear and /v1/evict; "" = none. Default: none.
+  std::string admin_token;
+  // Bearer token for every endpoint but /healthz and /readyz; "" = none.
+  std::string api_token;
+  // L1 bounds; 0 = unbounded. Defaults: 100,000 entries, 256 MiB.
+  uint64_t l1_max_entries = 100'000;
+  uint64_t l1_max_bytes = 256ull << 20;
+  // TTL of puts that give none; 0 = never expire. Default: 3600 s.
+  int64_t default_ttl_s = 3600;
+  // I/O threads; 0 = one per hardware thread. Default: 0.
+  unsigned io_threads = 0;
+  // Request body limit (larger → 413). Default: 8 MiB.
+  uint64_t max_body_bytes = 8ull << 20;
+  // Request header limit (larger → 431). Default: 16 KiB.
+  uint32_t max_header_bytes = 16u << 10;
+  // Time a client has to send a whole request once it has begun, and to
+  // read the answer. Default: 10 s.
+  uint32_t read_timeout_ms = 10'000;
+  // Time a keep-alive connection may sit between requests. Default: 60 s.
+  uint32_t idle_timeout_ms = 60'000;
+  // Open connections above which new ones get a 503 and are closed.
+  // Default: 1000.
+  uint32_t max_connections = 1000;
+  // Key hash: "sha256" or "xxh3-128". Default: sha256.
+  std::string hash = "sha256";
+  // Context members dropped before hashing. Default: none.
+  std::vector<std::string> ignored_context_fields;
+  // false: plan lookups always miss and plan puts are not stored.
+  // Default: true.
+  bool cache_enabled = true;
+  // A PUT /v1/plans whose compute_ms is below this is not stored. Default: 0.
+  int64_t min_compute_ms = 0;
+  // spdlog level name: trace, debug, info, warn, error, critical, off.
+  // Default: info.
+  std::string log_level = "info";
+  // How often expired entries are swept from memory. Default: 1000 ms.
+  uint32_t purge_interval_ms = 1000;
+
+  // Not settable from outside; for embedding and tests.
+  // Time source of the cache; null = system_clock().
+  std::shared_ptr<Clock> clock;
+  // Logger; null = a stderr logger named "plancache" at log_level.
+  std::shared_ptr<spdlog::logger> logger;
+};
+
+// One std::optional per flag: set when the flag was given.
+struct ServeFlags {
+  std::optional<std::string> config_path;
+  std::optional<std::string> host;
+  std::optional<std::string> port;  // text: validated by resolve_server_config
+  std::optional<std::string> data_dir;
+  std::optional<std::string> redis_url;
+  std::optional<std::string> planner_url;
+  std::optional<std::string> planner_cmd;
+  std::optional<std::string> admin_token;
+  std::optional<std::string> api_token;
+  std::optional<std::string> l1_max_entries;
+  std::optional<std::string> l1_max_bytes;
+  std::optional<std::string> default_ttl_s;
+  std::optional<std::string> io_threads;
+  std::optional<std::string> max_body_bytes;
+  std::optional<std::string> max_header_bytes;
+  std::optional<std::string> read_timeout_ms;
+  std::optional<std::string> idle_timeout_ms;
+  std::optional<std::string> max_connections;
+  std::optional<std::string> hash;
+  std::optional<std::string> ignored_context_fields;  // comma-separated
+  std::optional<std::string> cache_enabled;
+  std::optional<std::string> min_compute_ms;
+  std::optional<std::string> log_level;
+  std::optional<std::string> purge_interval_ms;
+};
+
+// Adds --config, --host, --port, ... to `serve_cmd`, each writing into
+// `*flags` (which must outlive parsing). Values are taken as text and
+// validated by resolve_server_config, so a bad value names its flag there.
+void register_serve_flags(CLI::App& serve_cmd, ServeFlags* flags);
+
+// Looks up an environment variable; nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
+
+// The process environment (getenv).
+EnvLookup process_env();
+
+// Applies the precedence described at the top of this file.
+// Errors: invalid_argument naming the flag / variable / key and the value;
+// unreadable or malformed TOML file; unknown TOML keys (all named).
+Result<ServerConfig> resolve_server_config(const ServeFlags& flags, const EnvLookup& env);
+
+}  // namespace plancache::server

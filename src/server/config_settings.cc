@@ -1,0 +1,198 @@
+#include "server/config_settings.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <limits>
+
+#include "core/utf8.h"
+#include "plancache/key_builder.h"
+#include "server/config.h"
+
+namespace plancache::internal {
+namespace {
+
+using server::ServeFlags;
+using server::ServerConfig;
+
+constexpr int64_t kMaxI64 = std::numeric_limits<int64_t>::max();
+
+std::string quoted(std::string_view value) {
+  std::string out = "'";
+  out += printable_ascii(value);
+  out += "'";
+  return out;
+}
+
+Status apply_host(ServerConfig& c, std::string_view v, std::string_view source) {
+  if (v.empty()) return Status::invalid_argument(std::string(source) + ": host must not be empty");
+  c.host = std::string(v);
+  return Status::ok();
+}
+
+Status apply_port(ServerConfig& c, std::string_view v, std::string_view source) {
+  auto n = parse_int_setting(v, source, 0, 65535);
+  if (!n.is_ok()) return n.status();
+  c.port = static_cast<uint16_t>(*n);
+  return Status::ok();
+}
+
+template <std::string ServerConfig::*kField>
+Status apply_string(ServerConfig& c, std::string_view v, std::string_view) {
+  c.*kField = std::string(v);
+  return Status::ok();
+}
+
+template <typename T, T ServerConfig::*kField, int64_t kMin, int64_t kMax>
+Status apply_int(ServerConfig& c, std::string_view v, std::string_view source) {
+  auto n = parse_int_setting(v, source, kMin, kMax);
+  if (!n.is_ok()) return n.status();
+  c.*kField = static_cast<T>(*n);
+  return Status::ok();
+}
+
+Status apply_hash(ServerConfig& c, std::string_view v, std::string_view source) {
+  if (!parse_hash_algorithm(v).is_ok()) {
+    return Status::invalid_argument(std::string(source) + ": unknown hash " + quoted(v) +
+                                    " (expected sha256 or xxh3-128)");
+  }
+  c.hash = std::string(v);
+  return Status::ok();
+}
+
+Status apply_ignored(ServerConfig& c, std::string_view v, std::string_view source) {
+  c.ignored_context_fields.clear();
+  size_t start = 0;
+  while (start <= v.size() && !v.empty()) {
+    size_t comma = v.find(',', start);
+    if (comma == std::string_view::npos) comma = v.size();
+    std::string_view field = v.substr(start, comma - start);
+    if (field.empty()) {
+      return Status::invalid_argument(std::string(source) + ": empty field name in " + quoted(v));
+    }
+    c.ignored_context_fields.emplace_back(field);
+    start = comma + 1;
+  }
+  return Status::ok();
+}
+
+Status apply_cache_enabled(ServerConfig& c, std::string_view v, std::string_view source) {
+  auto b = parse_bool_setting(v, source);
+  if (!b.is_ok()) return b.status();
+  c.cache_enabled = *b;
+  return Status::ok();
+}
+
+Status apply_log_level(ServerConfig& c, std::string_view v, std::string_view source) {
+  static constexpr std::array<std::string_view, 7> kLevels = {
+      "trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (std::find(kLevels.begin(), kLevels.end(), v) == kLevels.end()) {
+    return Status::invalid_argument(
+        std::string(source) + ": unknown log level " + quoted(v) +
+        " (expected trace, debug, info, warn, error, critical or off)");
+  }
+  c.log_level = std::string(v);
+  return Status::ok();
+}
+
+constexpr int64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
+
+const std::array<ServeSetting, 23> kSettings = {{
+    {"host", &ServeFlags::host, "Address to listen on (non-loopback needs --admin-token)",
+     "127.0.0.1", &apply_host},
+    {"port", &ServeFlags::port, "TCP port (0 = ephemeral)", "8080", &apply_port},
+    {"data_dir", &ServeFlags::data_dir,
+     "Disk tier directory, \"\" = none (disk tier not in this build yet)", "./plancache-data",
+     &apply_string<&ServerConfig::data_dir>},
+    {"redis_url", &ServeFlags::redis_url, "Shared Redis tier (not supported yet)", "",
+     &apply_string<&ServerConfig::redis_url>},
+    {"planner_url", &ServeFlags::planner_url, "Read-through planner URL (not supported yet)", "",
+     &apply_string<&ServerConfig::planner_url>},
+    {"planner_cmd", &ServeFlags::planner_cmd,
+     "Read-through planner command (not supported yet)", "",
+     &apply_string<&ServerConfig::planner_cmd>},
+    {"admin_token", &ServeFlags::admin_token, "Bearer token for /v1/clear and /v1/evict", "",
+     &apply_string<&ServerConfig::admin_token>},
+    {"api_token", &ServeFlags::api_token,
+     "Bearer token for every endpoint but /healthz and /readyz", "",
+     &apply_string<&ServerConfig::api_token>},
+    {"l1_max_entries", &ServeFlags::l1_max_entries, "Memory tier entry bound (0 = unbounded)",
+     "100000", &apply_int<uint64_t, &ServerConfig::l1_max_entries, 0, kMaxI64>},
+    {"l1_max_bytes", &ServeFlags::l1_max_bytes, "Memory tier byte bound (0 = unbounded)",
+     "268435456", &apply_int<uint64_t, &ServerConfig::l1_max_bytes, 0, kMaxI64>},
+    {"default_ttl_s", &ServeFlags::default_ttl_s, "TTL of puts that give none (0 = forever)",
+     "3600", &apply_int<int64_t, &ServerConfig::default_ttl_s, 0, kMaxI64 / 1000>},
+    {"io_threads", &ServeFlags::io_threads, "I/O threads (0 = one per core)", "0",
+     &apply_int<unsigned, &ServerConfig::io_threads, 0, 1024>},
+    {"max_body_bytes", &ServeFlags::max_body_bytes, "Request body limit (larger -> 413)",
+     "8388608", &apply_int<uint64_t, &ServerConfig::max_body_bytes, 1, kMaxI64>},
+    {"max_header_bytes", &ServeFlags::max_header_bytes, "Request header limit (larger -> 431)",
+     "16384", &apply_int<uint32_t, &ServerConfig::max_header_bytes, 256, kMaxU32>},
+    {"read_timeout_ms", &ServeFlags::read_timeout_ms,
+     "Time to send a whole request once begun / to read the answer", "10000",
+     &apply_int<uint32_t, &ServerConfig::read_timeout_ms, 1, kMaxU32>},
+    {"idle_timeout_ms", &ServeFlags::idle_timeout_ms,
+     "Time a keep-alive connection may sit idle", "60000",
+     &apply_int<uint32_t, &ServerConfig::idle_timeout_ms, 1, kMaxU32>},
+    {"max_connections", &ServeFlags::max_connections,
+     "Open connections above which new ones get 503", "1000",
+     &apply_int<uint32_t, &ServerConfig::max_connections, 1, kMaxU32>},
+    {"hash", &ServeFlags::hash, "Key hash: sha256 or xxh3-128", "sha256", &apply_hash},
+    {"ignored_context_fields", &ServeFlags::ignored_context_fields,
+     "Comma-separated context members ignored by the key", "", &apply_ignored},
+    {"cache_enabled", &ServeFlags::cache_enabled,
+     "false: plan lookups miss and plan puts are dropped", "true", &apply_cache_enabled},
+    {"min_compute_ms", &ServeFlags::min_compute_ms,
+     "Plans that took less to compute are not stored", "0",
+     &apply_int<int64_t, &ServerConfig::min_compute_ms, 0, kMaxI64>},
+    {"log_level", &ServeFlags::log_level,
+     "trace, debug, info, warn, error, critical or off", "info", &apply_log_level},
+    {"purge_interval_ms", &ServeFlags::purge_interval_ms,
+     "How often expired entries are swept", "1000",
+     &apply_int<uint32_t, &ServerConfig::purge_interval_ms, 1, kMaxU32>},
+}};
+
+}  // namespace
+
+std::span<const ServeSetting> serve_settings() { return kSettings; }
+
+std::string kebab_case(std::string_view snake) {
+  std::string out(snake);
+  std::replace(out.begin(), out.end(), '_', '-');
+  return out;
+}
+
+std::string env_var_name(std::string_view snake) {
+  std::string out = "PLANCACHE_";
+  for (char ch : snake) out += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+Result<bool> parse_bool_setting(std::string_view value, std::string_view source) {
+  std::string lower;
+  for (char ch : value) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") return true;
+  if (lower == "false" || lower == "0" || lower == "no" || lower == "off") return false;
+  return Status::invalid_argument(std::string(source) + ": expected true or false, got " +
+                                  quoted(value));
+}
+
+Result<int64_t> parse_int_setting(std::string_view value, std::string_view source, int64_t min,
+                                  int64_t max) {
+  int64_t n = 0;
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, n);
+  if (value.empty() || ec == std::errc::invalid_argument || ptr != end) {
+    return Status::invalid_argument(std::string(source) + ": expected an integer, got " +
+                                    quoted(value));
+  }
+  if (ec == std::errc::result_out_of_range || n < min || n > max) {
+    return Status::invalid_argument(std::string(source) + ": " + quoted(value) +
+                                    " is out of range [" + std::to_string(min) + ", " +
+                                    std::to_string(max) + "]");
+  }
+  return n;
+}
+
+}  // namespace plancache::internal

@@ -1,0 +1,66 @@
+// The endpoint handlers of the HTTP API (docs/http_api.md), one function
+// per route, over the state they share. Each handler validates its input,
+// calls the Cache and fills the response (status, body, content type);
+// version, keep-alive and auth are the caller's (Service::handle).
+//
+// Thread-safety: handlers run concurrently on every I/O thread; the state
+// they share is either immutable or thread-safe (Cache, HttpCounters).
+#pragma once
+
+#include <atomic>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "plancache/cache.h"
+#include "plancache/key_builder.h"
+#include "plancache/status.h"
+#include "server/config.h"
+#include "server/errors.h"
+#include "server/metrics.h"
+#include "server/validation.h"
+
+namespace plancache::internal {
+
+using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
+using HttpResponse = boost::beast::http::response<boost::beast::http::string_body>;
+
+struct ServiceState {
+  server::ServerConfig config;
+  std::unique_ptr<Cache> cache;
+  KeyBuilder keys;
+  HttpCounters http;
+  std::atomic<bool> draining{false};  // set by Server::request_stop; /readyz answers 503
+  int64_t started_ns = 0;             // Clock::monotonic_ns at start
+};
+
+struct Call {
+  const HttpRequest& req;
+  std::string_view rest;   // path after the route prefix (kEntries)
+  std::string_view query;  // after '?', "" when none
+  HttpResponse& res;
+};
+
+// Response helpers.
+void reply_json(HttpResponse& res, boost::beast::http::status status, std::string body);
+void reply_error(HttpResponse& res, const Status& status);
+void reply_error(HttpResponse& res, boost::beast::http::status status, std::string_view code,
+                 std::string_view message);
+
+// The plan key of {"goal","context"?,"namespace"?}.
+Result<PlanKey> plan_key_of(const ServiceState& state, const PlanFields& fields);
+
+void handle_plans_lookup(ServiceState& state, Call& call);
+void handle_plans(ServiceState& state, Call& call);  // PUT, POST, DELETE
+void handle_entries(ServiceState& state, Call& call);
+void handle_invalidate(ServiceState& state, Call& call);
+void handle_clear(ServiceState& state, Call& call);
+void handle_evict(ServiceState& state, Call& call);
+void handle_stats(ServiceState& state, Call& call);
+void handle_metrics(ServiceState& state, Call& call);
+void handle_healthz(ServiceState& state, Call& call);
+void handle_readyz(ServiceState& state, Call& call);
+
+}  // namespace plancache::internal

@@ -1,0 +1,181 @@
+// The plan endpoints: POST /v1/plans/lookup, PUT / POST / DELETE /v1/plans.
+//
+// A lookup hit is the hot path of the server. Its answer is built by splicing
+// the stored plan bytes (the plan's JSON text, kept verbatim at PUT time)
+// into the response text: the plan is never parsed or re-serialised on a
+// hit, and the namespace and key need no escaping (both are validated to a
+// JSON-safe alphabet).
+#include <charconv>
+#include <limits>
+
+#include "core/canonical_json.h"
+#include "server/handlers/handlers.h"
+
+namespace plancache::internal {
+namespace {
+
+namespace http = boost::beast::http;
+using nlohmann::json;
+
+constexpr int64_t kMaxTtlS = std::numeric_limits<int64_t>::max() / 1000;
+
+void append_int(std::string& out, int64_t n) {
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  (void)ec;
+  out.append(buf, end);
+}
+
+// {"hit":true,"key","namespace","tier","plan",<metadata>}.
+void reply_hit(HttpResponse& res, const PlanKey& key, const Lookup& hit) {
+  const Entry& entry = *hit.entry;
+  std::string& out = res.body();
+  out.clear();
+  out.reserve(entry.value->size() + 192);
+  out += R"({"hit":true,"key":")";
+  out += key.key.id();
+  out += R"(","namespace":")";
+  out += key.key.ns();
+  out += R"(","tier":")";
+  out += hit.tier;
+  out += R"(","plan":)";
+  out += *entry.value;
+  out += R"(,"created_ms":)";
+  append_int(out, entry.meta.created_ms);
+  out += R"(,"expires_ms":)";
+  if (entry.meta.expires_ms == 0) {
+    out += "null";
+  } else {
+    append_int(out, entry.meta.expires_ms);
+  }
+  out += R"(,"compute_ms":)";
+  append_int(out, entry.meta.compute_ms);
+  out += R"(,"tags":[)";
+  for (size_t i = 0; i < entry.meta.tags.size(); ++i) {
+    if (i != 0) out += ',';
+    append_json_quoted(out, entry.meta.tags[i]);
+  }
+  out += "]}";
+  res.result(http::status::ok);
+  res.set(http::field::content_type, "application/json");
+}
+
+void reply_key(HttpResponse& res, http::status status, std::string_view prefix,
+               const PlanKey& key, std::string_view suffix) {
+  std::string body(prefix);
+  body += R"("key":")";
+  body += key.key.id();
+  body += R"(","namespace":")";
+  body += key.key.ns();
+  body += '"';
+  body += suffix;
+  reply_json(res, status, std::move(body));
+}
+
+// Parses the body and builds the key; replies with the error and returns
+// nullopt when either fails.
+std::optional<PlanKey> read_plan_key(const ServiceState& state, Call& call, json* body) {
+  auto parsed = parse_json_body(call.req.body());
+  if (!parsed.is_ok()) {
+    reply_error(call.res, parsed.status());
+    return std::nullopt;
+  }
+  *body = std::move(parsed).value();
+  auto fields = parse_plan_fields(*body);
+  if (!fields.is_ok()) {
+    reply_error(call.res, fields.status());
+    return std::nullopt;
+  }
+  auto key = plan_key_of(state, *fields);
+  if (!key.is_ok()) {
+    reply_error(call.res, key.status());
+    return std::nullopt;
+  }
+  return std::move(key).value();
+}
+
+Result<PutOptions> put_options(const json& body) {
+  PutOptions options;
+  auto ttl = optional_non_negative(body, "ttl_s", kMaxTtlS);
+  if (!ttl.is_ok()) return ttl.status();
+  if (*ttl) options.ttl_ms = **ttl * 1000;
+  auto compute = optional_non_negative(body, "compute_ms", std::numeric_limits<uint32_t>::max());
+  if (!compute.is_ok()) return compute.status();
+  if (*compute) options.compute_ms = static_cast<uint32_t>(**compute);
+  auto tags = optional_tags(body);
+  if (!tags.is_ok()) return tags.status();
+  options.tags = std::move(tags).value();
+  return options;
+}
+
+void put_plan(ServiceState& state, Call& call) {
+  json body;
+  auto key = read_plan_key(state, call, &body);
+  if (!key) return;
+  const auto plan = body.find("plan");
+  if (plan == body.end()) {
+    return reply_error(call.res, Status::invalid_argument("field 'plan' is required"));
+  }
+  auto options = put_options(body);
+  if (!options.is_ok()) return reply_error(call.res, options.status());
+  if (!state.config.cache_enabled) {
+    return reply_key(call.res, http::status::ok, "{", *key,
+                     R"j(,"stored":false,"reason":"the cache is disabled (cache_enabled=false)"})j");
+  }
+  if (body.contains("compute_ms") && options->compute_ms < state.config.min_compute_ms) {
+    return reply_key(call.res, http::status::ok, "{", *key,
+                     R"(,"stored":false,"reason":"compute_ms is below min_compute_ms"})");
+  }
+  auto value = std::make_shared<const Bytes>(plan->dump());
+  if (Status s = state.cache->put(key->key, std::move(value), *options); !s.is_ok()) {
+    return reply_error(call.res, s);
+  }
+  reply_key(call.res, http::status::created, "{", *key, R"(,"stored":true})");
+}
+
+void delete_plan(ServiceState& state, Call& call) {
+  json body;
+  auto key = read_plan_key(state, call, &body);
+  if (!key) return;
+  auto removed = state.cache->erase(key->key);
+  if (!removed.is_ok()) return reply_error(call.res, removed.status());
+  reply_key(call.res, http::status::ok, *removed ? R"({"removed":true,)" : R"({"removed":false,)",
+            *key, "}");
+}
+
+void read_through(ServiceState& state, Call& call) {
+  json body;
+  if (!read_plan_key(state, call, &body)) return;
+  // Read-through to a planner comes with --planner-url / --planner-cmd,
+  // which this build refuses at start-up (issue 4).
+  reply_error(call.res, Status::unavailable("no planner configured (--planner-url / --planner-cmd)"));
+}
+
+}  // namespace
+
+Result<PlanKey> plan_key_of(const ServiceState& state, const PlanFields& fields) {
+  static const nlohmann::json kNull;
+  return plan_key_from_json(state.keys, fields.ns, fields.goal,
+                            fields.context == nullptr ? kNull : *fields.context);
+}
+
+void handle_plans_lookup(ServiceState& state, Call& call) {
+  json body;
+  auto key = read_plan_key(state, call, &body);
+  if (!key) return;
+  if (state.config.cache_enabled) {
+    const Lookup hit = state.cache->get(key->key);
+    if (hit.hit()) return reply_hit(call.res, *key, hit);
+  }
+  reply_key(call.res, http::status::not_found, R"({"hit":false,)", *key, "}");
+}
+
+void handle_plans(ServiceState& state, Call& call) {
+  switch (call.req.method()) {
+    case http::verb::put: return put_plan(state, call);
+    case http::verb::delete_: return delete_plan(state, call);
+    default: return read_through(state, call);
+  }
+}
+
+}  // namespace plancache::internal

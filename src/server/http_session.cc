@@ -1,0 +1,205 @@
+// One HTTP/1.1 connection.
+//
+// States: idle (waiting for the first byte of the next request, bounded by
+// idle_timeout_ms) → reading (the rest of the request, bounded by
+// read_timeout_ms from its first byte) → handling (synchronous, on this
+// thread) → writing (bounded by read_timeout_ms) → idle again, or closed when
+// either side asked for "Connection: close" or the server is draining.
+// The two timeouts are what keeps a slow or silent client from holding a
+// connection (and its slot) forever; Beast's tcp_stream closes the socket
+// when one expires.
+//
+// Invariant: at most one read and one write are pending, and never both
+// (HTTP/1.1 without pipelined answers), so members need no synchronisation
+// beyond running on this io_context's single thread.
+#include "server/http_session.h"
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <chrono>
+
+namespace plancache::internal {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using std::chrono::milliseconds;
+
+// Bytes asked from the socket per read while waiting for a request.
+constexpr size_t kReadChunk = 16 * 1024;
+// Longest time spent draining a client after an error answer.
+constexpr milliseconds kMaxLinger{1000};
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+bool is_http_error(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_target).category();
+}
+
+bool expects_continue(const HttpRequest& req) {
+  const auto it = req.find(http::field::expect);
+  return it != req.end() && beast::iequals(it->value(), "100-continue");
+}
+
+}  // namespace
+
+HttpSession::HttpSession(net::ip::tcp::socket&& socket, Service& service, SessionList& sessions,
+                         bool holds_slot)
+    : stream_(std::move(socket)),
+      service_(service),
+      config_(service.state().config),
+      sessions_(sessions),
+      holds_slot_(holds_slot) {}
+
+HttpSession::~HttpSession() {
+  sessions_.erase(this);
+  if (holds_slot_) service_.state().http.close_connection();
+}
+
+void HttpSession::start() {
+  sessions_.insert(this);
+  beast::error_code ignored;
+  stream_.socket().set_option(net::ip::tcp::no_delay(true), ignored);
+  if (!holds_slot_) {
+    res_.version(11);
+    service_.reject_unparsed(res_, http::status::service_unavailable, "unavailable",
+                             "too many connections (max_connections reached)");
+    return send(/*close_after=*/true);
+  }
+  wait_for_request();
+}
+
+void HttpSession::stop() {
+  // A client that already sent (part of) a request gets its answer.
+  beast::error_code ec;
+  if (idle_ && buffer_.size() == 0 && stream_.socket().available(ec) == 0) stream_.cancel();
+}
+
+void HttpSession::wait_for_request() {
+  if (buffer_.size() != 0) return read_request();  // pipelined bytes already here
+  if (service_.state().draining.load(std::memory_order_relaxed)) {
+    // Draining: answer a request the client has already begun to send.
+    beast::error_code ec;
+    if (stream_.socket().available(ec) == 0) return close();
+  }
+  idle_ = true;
+  stream_.expires_after(milliseconds(config_.idle_timeout_ms));
+  stream_.async_read_some(buffer_.prepare(kReadChunk),
+                          beast::bind_front_handler(&HttpSession::on_first_bytes,
+                                                    shared_from_this()));
+}
+
+void HttpSession::on_first_bytes(beast::error_code ec, size_t n) {
+  idle_ = false;
+  if (ec) return close();  // closed by the client, idle timeout, or stop()
+  buffer_.commit(n);
+  read_request();
+}
+
+void HttpSession::read_request() {
+  parser_.emplace();
+  continue_sent_ = false;
+  parser_->eager(true);  // header and body in one pass when both are buffered
+  parser_->header_limit(config_.max_header_bytes);
+  parser_->body_limit(config_.max_body_bytes);
+  stream_.expires_after(milliseconds(config_.read_timeout_ms));
+  http::async_read_some(stream_, buffer_, *parser_,
+                        beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+}
+
+void HttpSession::on_read(beast::error_code ec, size_t) {
+  if (ec) return reply_unreadable(ec);
+  if (!parser_->is_done()) {
+    // The rest is still coming; the read deadline set when it began holds.
+    auto self = shared_from_this();
+    auto more = [self](beast::error_code e, size_t) {
+      if (e) return self->close();
+      http::async_read_some(self->stream_, self->buffer_, *self->parser_,
+                            beast::bind_front_handler(&HttpSession::on_read, self));
+    };
+    if (parser_->is_header_done() && !continue_sent_ && expects_continue(parser_->get())) {
+      continue_sent_ = true;
+      return net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()), more);
+    }
+    return more({}, 0);
+  }
+  const HttpRequest& req = parser_->get();
+  res_ = {};
+  res_.version(req.version());
+  service_.handle(req, res_);
+  const bool keep_alive =
+      req.keep_alive() && !service_.state().draining.load(std::memory_order_relaxed);
+  res_.keep_alive(keep_alive);
+  send(!keep_alive);
+}
+
+void HttpSession::reply_unreadable(beast::error_code ec) {
+  if (ec == http::error::end_of_stream || ec == net::error::eof || !is_http_error(ec)) {
+    return close();  // the client went away, a timeout, or a socket error
+  }
+  res_ = {};
+  res_.version(11);
+  if (ec == http::error::body_limit) {
+    service_.reject_unparsed(res_, http::status::payload_too_large, "resource_exhausted",
+                             "request body is larger than " +
+                                 std::to_string(config_.max_body_bytes) + " bytes");
+  } else if (ec == http::error::header_limit) {
+    service_.reject_unparsed(res_, http::status::request_header_fields_too_large,
+                             "resource_exhausted",
+                             "request header is larger than " +
+                                 std::to_string(config_.max_header_bytes) + " bytes");
+  } else if (ec == http::error::partial_message) {
+    return close();
+  } else {
+    service_.reject_unparsed(res_, http::status::bad_request, "invalid_argument",
+                             "malformed HTTP request: " + ec.message());
+  }
+  send(/*close_after=*/true);
+}
+
+void HttpSession::send(bool close_after) {
+  res_.keep_alive(!close_after);
+  res_.prepare_payload();
+  stream_.expires_after(milliseconds(config_.read_timeout_ms));
+  http::async_write(stream_, res_,
+                    [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
+                      self->on_write(ec, close_after);
+                    });
+}
+
+void HttpSession::on_write(beast::error_code ec, bool close_after) {
+  if (ec) return close();
+  if (close_after) {
+    // After an error answer the client may still be sending the request we
+    // refused; drain it. After a complete request there is nothing to drain.
+    return parser_ && parser_->is_done() ? close() : linger_close();
+  }
+  parser_.reset();
+  wait_for_request();
+}
+
+void HttpSession::linger_close() {
+  beast::error_code ignored;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  buffer_.clear();
+  stream_.expires_after(std::min(kMaxLinger, milliseconds(config_.read_timeout_ms)));
+  on_linger_read({});
+}
+
+void HttpSession::on_linger_read(beast::error_code ec) {
+  if (ec) return close();
+  buffer_.clear();
+  stream_.async_read_some(buffer_.prepare(kReadChunk),
+                          [self = shared_from_this()](beast::error_code e, size_t) {
+                            self->on_linger_read(e);
+                          });
+}
+
+void HttpSession::close() {
+  beast::error_code ignored;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  stream_.close();
+}
+
+}  // namespace plancache::internal

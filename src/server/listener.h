@@ -1,0 +1,64 @@
+// Listener: accepts connections and hands each to an I/O worker, round
+// robin. Each worker is one io_context run by one thread, so a session
+// never needs a strand; the acceptor itself runs on the first worker.
+// Connections over max_connections still get a session, which answers 503
+// and closes.
+//
+// Lifetime: owned by shared_ptrs held by Server and by its pending accept.
+// Thread-safety: start() / stop() may be called from any thread; the rest
+// runs on the acceptor's io_context.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <vector>
+
+#include "plancache/status.h"
+#include "server/http_session.h"
+#include "server/service.h"
+
+namespace spdlog {
+class logger;
+}  // namespace spdlog
+
+namespace plancache::internal {
+
+struct IoWorker {
+  boost::asio::io_context ioc{1};  // run by exactly one thread
+  SessionList sessions;            // touched only on that thread
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  // Binds and listens on `endpoint` using workers[0]'s io_context.
+  // Errors: unavailable naming the address and the system error.
+  // REQUIRES: workers non-empty; workers, service and logger outlive it.
+  static Result<std::shared_ptr<Listener>> open(const boost::asio::ip::tcp::endpoint& endpoint,
+                                                std::vector<IoWorker*> workers, Service& service,
+                                                spdlog::logger& logger);
+
+  uint16_t port() const { return port_; }
+  void start();
+  // Closes the acceptor; no new connection is accepted afterwards.
+  void stop();
+
+  Listener(boost::asio::io_context& ioc, std::vector<IoWorker*> workers, Service& service,
+           spdlog::logger& logger);
+
+ private:
+  void accept();
+  void on_accept(IoWorker* worker, boost::beast::error_code ec,
+                 boost::asio::ip::tcp::socket socket);
+
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_timer_;
+  std::vector<IoWorker*> workers_;
+  size_t next_worker_ = 0;
+  Service& service_;
+  spdlog::logger& logger_;
+  uint16_t port_ = 0;
+};
+
+}  // namespace plancache::internal

@@ -1,0 +1,282 @@
+#include "server/metrics.h"
+
+#include <map>
+
+namespace plancache::internal {
+namespace {
+
+using nlohmann::json;
+
+const TierStats* find_tier(const CacheStats& stats, std::string_view name) {
+  for (const TierStats& t : stats.tiers) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+double rate(uint64_t hits, uint64_t misses) {
+  const uint64_t total = hits + misses;
+  return total == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(total);
+}
+
+json namespace_json(const NamespaceCounters& c) {
+  return {{"entries", c.entries},
+          {"bytes", c.bytes},
+          {"hits", c.hits},
+          {"misses", c.misses},
+          {"hit_rate", rate(c.hits, c.misses)}};
+}
+
+json tier_json(const TierStats& t) {
+  json namespaces = json::object();
+  for (const auto& [ns, c] : t.namespaces) namespaces[ns] = namespace_json(c);
+  return {{"name", t.name},
+          {"connected", t.connected},
+          {"entries", t.entries},
+          {"bytes", t.bytes},
+          {"max_entries", t.max_entries},
+          {"max_bytes", t.max_bytes},
+          {"hits", t.hits},
+          {"misses", t.misses},
+          {"hit_rate", t.hit_rate()},
+          {"puts", t.puts},
+          {"evictions", t.evictions},
+          {"expirations", t.expirations},
+          {"invalidations", t.invalidations},
+          {"errors", t.errors},
+          {"namespaces", std::move(namespaces)}};
+}
+
+json http_json(const HttpCounters& http) {
+  json requests = json::object();
+  for (size_t r = 0; r < kRouteCount; ++r) {
+    json by_status = json::object();
+    for (size_t s = 0; s < HttpCounters::kStatuses.size(); ++s) {
+      const uint64_t n = http.requests(static_cast<Route>(r), s);
+      if (n == 0) continue;
+      const unsigned code = HttpCounters::kStatuses[s];
+      by_status[code == 0 ? std::string("other") : std::to_string(code)] = n;
+    }
+    if (!by_status.empty()) requests[std::string(route_name(static_cast<Route>(r)))] = by_status;
+  }
+  return {{"open_connections", http.open_connections()},
+          {"accepted_connections", http.accepted_connections()},
+          {"rejected_connections", http.rejected_connections()},
+          {"requests", std::move(requests)}};
+}
+
+// Appends Prometheus families; each family's HELP / TYPE once, then samples.
+class PromWriter {
+ public:
+  void family(std::string_view name, std::string_view type, std::string_view help) {
+    name_ = name;
+    out_ += "# HELP plancache_";
+    out_ += name;
+    out_ += ' ';
+    out_ += help;
+    out_ += "\n# TYPE plancache_";
+    out_ += name;
+    out_ += ' ';
+    out_ += type;
+    out_ += '\n';
+  }
+  // `labels` is preformatted: tier="l1",namespace="default" (values come
+  // from validated names and fixed tables, so need no escaping).
+  template <typename T>
+  void sample(std::string_view labels, T value) {
+    out_ += "plancache_";
+    out_ += name_;
+    if (!labels.empty()) {
+      out_ += '{';
+      out_ += labels;
+      out_ += '}';
+    }
+    out_ += ' ';
+    if constexpr (std::is_floating_point_v<T>) {
+      out_ += json(value).dump();
+    } else {
+      out_ += std::to_string(value);
+    }
+    out_ += '\n';
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+  std::string name_;
+};
+
+std::string tier_label(const TierStats& t) { return "tier=\"" + t.name + "\""; }
+
+void write_tiers(PromWriter& w, const CacheStats& stats) {
+  struct Field {
+    const char* name;
+    const char* type;
+    const char* help;
+    uint64_t TierStats::*member;
+  };
+  static constexpr Field kFields[] = {
+      {"tier_entries", "gauge", "Entries held by the tier.", &TierStats::entries},
+      {"tier_bytes", "gauge", "Bytes charged to the tier.", &TierStats::bytes},
+      {"tier_max_entries", "gauge", "Entry bound of the tier (0 = none).",
+       &TierStats::max_entries},
+      {"tier_max_bytes", "gauge", "Byte bound of the tier (0 = none).", &TierStats::max_bytes},
+      {"tier_hits_total", "counter", "Lookups the tier answered.", &TierStats::hits},
+      {"tier_misses_total", "counter", "Lookups the tier could not answer.", &TierStats::misses},
+      {"tier_puts_total", "counter", "Entries written to the tier.", &TierStats::puts},
+      {"tier_evictions_total", "counter", "Entries evicted for size.", &TierStats::evictions},
+      {"tier_expirations_total", "counter", "Entries removed when their TTL ran out.",
+       &TierStats::expirations},
+      {"tier_invalidations_total", "counter", "Entries removed by invalidate, clear or evict.",
+       &TierStats::invalidations},
+      {"tier_errors_total", "counter", "Failed tier operations.", &TierStats::errors},
+  };
+  for (const Field& f : kFields) {
+    w.family(f.name, f.type, f.help);
+    for (const TierStats& t : stats.tiers) w.sample(tier_label(t), t.*(f.member));
+  }
+  w.family("tier_connected", "gauge", "1 when the tier is reachable.");
+  for (const TierStats& t : stats.tiers) w.sample(tier_label(t), t.connected ? 1 : 0);
+  w.family("tier_hit_rate", "gauge", "hits / (hits + misses) of the tier.");
+  for (const TierStats& t : stats.tiers) w.sample(tier_label(t), t.hit_rate());
+}
+
+void write_namespaces(PromWriter& w, const CacheStats& stats) {
+  struct Field {
+    const char* name;
+    const char* type;
+    const char* help;
+    uint64_t NamespaceCounters::*member;
+  };
+  static constexpr Field kFields[] = {
+      {"namespace_entries", "gauge", "Entries of the namespace in the tier.",
+       &NamespaceCounters::entries},
+      {"namespace_bytes", "gauge", "Bytes of the namespace in the tier.",
+       &NamespaceCounters::bytes},
+      {"namespace_hits_total", "counter", "Hits of the namespace in the tier.",
+       &NamespaceCounters::hits},
+      {"namespace_misses_total", "counter", "Misses of the namespace in the tier.",
+       &NamespaceCounters::misses},
+  };
+  for (const Field& f : kFields) {
+    w.family(f.name, f.type, f.help);
+    for (const TierStats& t : stats.tiers) {
+      for (const auto& [ns, c] : t.namespaces) {
+        w.sample(tier_label(t) + ",namespace=\"" + ns + "\"", c.*(f.member));
+      }
+    }
+  }
+}
+
+void write_cache(PromWriter& w, const CacheStats& s) {
+  const std::pair<const char*, uint64_t> counters[] = {
+      {"cache_gets_total", s.gets},         {"cache_hits_total", s.hits},
+      {"cache_misses_total", s.misses},     {"cache_promotions_total", s.promotions},
+      {"cache_computes_total", s.computes}, {"cache_compute_errors_total", s.compute_errors},
+      {"cache_coalesced_total", s.coalesced}};
+  for (const auto& [name, value] : counters) {
+    w.family(name, "counter", "Cache-wide count (see docs/http_api.md).");
+    w.sample("", value);
+  }
+  w.family("cache_inflight_computes", "gauge", "Computes running now.");
+  w.sample("", s.inflight);
+  w.family("cache_hit_rate", "gauge", "hits / gets over all tiers.");
+  w.sample("", s.hit_rate());
+  w.family("cache_get_latency_seconds", "gauge", "Latency of Cache::get, by quantile.");
+  w.sample("quantile=\"0.5\"", s.get_latency.p50_us / 1e6);
+  w.sample("quantile=\"0.99\"", s.get_latency.p99_us / 1e6);
+  w.sample("quantile=\"1\"", s.get_latency.max_us / 1e6);
+}
+
+void write_http(PromWriter& w, const HttpCounters& http, double uptime_s) {
+  w.family("http_requests_total", "counter", "HTTP requests answered, by route and status.");
+  for (size_t r = 0; r < kRouteCount; ++r) {
+    for (size_t s = 0; s < HttpCounters::kStatuses.size(); ++s) {
+      const uint64_t n = http.requests(static_cast<Route>(r), s);
+      if (n == 0) continue;
+      const unsigned code = HttpCounters::kStatuses[s];
+      w.sample("route=\"" + std::string(route_name(static_cast<Route>(r))) + "\",code=\"" +
+                   (code == 0 ? std::string("other") : std::to_string(code)) + "\"",
+               n);
+    }
+  }
+  w.family("http_open_connections", "gauge", "Client connections open now.");
+  w.sample("", http.open_connections());
+  w.family("http_connections_accepted_total", "counter", "Client connections accepted.");
+  w.sample("", http.accepted_connections());
+  w.family("http_connections_rejected_total", "counter",
+           "Connections refused with 503 (max_connections reached).");
+  w.sample("", http.rejected_connections());
+  w.family("uptime_seconds", "gauge", "Seconds since the server started.");
+  w.sample("", uptime_s);
+}
+
+}  // namespace
+
+bool HttpCounters::try_open_connection(uint32_t max) {
+  uint32_t open = open_.load(std::memory_order_relaxed);
+  do {
+    if (open >= max) {
+      rejected_.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+  } while (!open_.compare_exchange_weak(open, open + 1, std::memory_order_relaxed));
+  accepted_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+json stats_document(const CacheStats& stats, const HttpCounters& http, double uptime_s) {
+  const TierStats* l1 = find_tier(stats, "l1");
+  const TierStats* l2 = find_tier(stats, "l2");
+  const TierStats* shared = find_tier(stats, "shared");
+  json doc;
+  // SPEC §1 PlanCache names.
+  doc["l1_size"] = l1 ? l1->entries : 0;
+  doc["l1_max_size"] = l1 ? l1->max_entries : 0;
+  doc["l1_hits"] = l1 ? l1->hits : 0;
+  doc["l1_misses"] = l1 ? l1->misses : 0;
+  doc["l1_hit_rate"] = l1 ? l1->hit_rate() : 0.0;
+  doc["l2_connected"] = l2 != nullptr && l2->connected;
+  doc["l2_hits"] = l2 ? l2->hits : 0;
+  doc["l2_hit_rate"] = l2 ? l2->hit_rate() : 0.0;
+  doc["shared_connected"] = shared != nullptr && shared->connected;
+
+  json tiers = json::array();
+  std::map<std::string, json> namespaces;
+  for (const TierStats& t : stats.tiers) {
+    tiers.push_back(tier_json(t));
+    for (const auto& [ns, c] : t.namespaces) namespaces[ns][t.name] = namespace_json(c);
+  }
+  doc["tiers"] = std::move(tiers);
+  doc["namespaces"] = json::object();
+  for (auto& [ns, per_tier] : namespaces) doc["namespaces"][ns] = std::move(per_tier);
+  doc["cache"] = {{"gets", stats.gets},
+                  {"hits", stats.hits},
+                  {"misses", stats.misses},
+                  {"hit_rate", stats.hit_rate()},
+                  {"promotions", stats.promotions},
+                  {"computes", stats.computes},
+                  {"compute_errors", stats.compute_errors},
+                  {"coalesced", stats.coalesced},
+                  {"inflight", stats.inflight},
+                  {"waiting", stats.waiting},
+                  {"get_latency_us",
+                   {{"count", stats.get_latency.count},
+                    {"p50", stats.get_latency.p50_us},
+                    {"p99", stats.get_latency.p99_us},
+                    {"max", stats.get_latency.max_us}}}};
+  doc["http"] = http_json(http);
+  doc["uptime_s"] = uptime_s;
+  return doc;
+}
+
+std::string prometheus_text(const CacheStats& stats, const HttpCounters& http, double uptime_s) {
+  PromWriter w;
+  write_tiers(w, stats);
+  write_namespaces(w, stats);
+  write_cache(w, stats);
+  write_http(w, http, uptime_s);
+  return w.take();
+}
+
+}  // namespace plancache::internal

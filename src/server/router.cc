@@ -1,0 +1,66 @@
+#include "server/router.h"
+
+#include <array>
+
+namespace plancache::internal {
+namespace {
+
+using boost::beast::http::verb;
+
+struct RouteInfo {
+  std::string_view name;
+  Guard guard;
+  std::string_view allow;
+  std::array<verb, 3> methods;  // verb::unknown pads
+};
+
+constexpr std::array<RouteInfo, kRouteCount> kRoutes = {{
+    {"plans_lookup", Guard::kApi, "POST", {verb::post, verb::unknown, verb::unknown}},
+    {"plans", Guard::kApi, "PUT, POST, DELETE", {verb::put, verb::post, verb::delete_}},
+    {"invalidate", Guard::kApi, "POST", {verb::post, verb::unknown, verb::unknown}},
+    {"entries", Guard::kApi, "GET, PUT, DELETE", {verb::get, verb::put, verb::delete_}},
+    {"clear", Guard::kAdmin, "POST", {verb::post, verb::unknown, verb::unknown}},
+    {"evict", Guard::kAdmin, "POST", {verb::post, verb::unknown, verb::unknown}},
+    {"stats", Guard::kApi, "GET", {verb::get, verb::unknown, verb::unknown}},
+    {"metrics", Guard::kApi, "GET", {verb::get, verb::unknown, verb::unknown}},
+    {"healthz", Guard::kNone, "GET", {verb::get, verb::unknown, verb::unknown}},
+    {"readyz", Guard::kNone, "GET", {verb::get, verb::unknown, verb::unknown}},
+    {"not_found", Guard::kApi, "", {verb::unknown, verb::unknown, verb::unknown}},
+    {"unparsed", Guard::kNone, "", {verb::unknown, verb::unknown, verb::unknown}},
+}};
+
+const RouteInfo& info(Route route) { return kRoutes[static_cast<size_t>(route)]; }
+
+}  // namespace
+
+RouteMatch match_route(std::string_view path) {
+  // Most frequent first.
+  if (path == "/v1/plans/lookup") return {Route::kPlansLookup, {}};
+  constexpr std::string_view kEntries = "/v1/entries/";
+  if (path.starts_with(kEntries)) return {Route::kEntries, path.substr(kEntries.size())};
+  if (path == "/v1/plans") return {Route::kPlans, {}};
+  if (path == "/v1/invalidate") return {Route::kInvalidate, {}};
+  if (path == "/v1/clear") return {Route::kClear, {}};
+  if (path == "/v1/evict") return {Route::kEvict, {}};
+  if (path == "/v1/stats" || path == "/api/plan-cache/stats" || path == "/api/cache/stats") {
+    return {Route::kStats, {}};
+  }
+  if (path == "/metrics") return {Route::kMetrics, {}};
+  if (path == "/healthz") return {Route::kHealthz, {}};
+  if (path == "/readyz") return {Route::kReadyz, {}};
+  return {Route::kNotFound, {}};
+}
+
+std::string_view route_name(Route route) { return info(route).name; }
+Guard route_guard(Route route) { return info(route).guard; }
+std::string_view allowed_methods(Route route) { return info(route).allow; }
+
+bool method_allowed(Route route, verb method) {
+  if (method == verb::unknown) return false;
+  for (verb v : info(route).methods) {
+    if (v == method) return true;
+  }
+  return false;
+}
+
+}  // namespace plancache::internal

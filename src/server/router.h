@@ -1,0 +1,53 @@
+// The route table of the HTTP API (docs/http_api.md): which path is which
+// endpoint, which methods it allows and which token guards it.
+//
+// Thread-safety: pure functions over a constant table.
+#pragma once
+
+#include <ostream>  // before Boost: boost/utility/string_view.hpp needs it
+
+#include <boost/beast/http/verb.hpp>
+#include <cstddef>
+#include <string_view>
+
+namespace plancache::internal {
+
+enum class Route : unsigned char {
+  kPlansLookup,  // POST /v1/plans/lookup
+  kPlans,        // PUT / POST / DELETE /v1/plans
+  kInvalidate,   // POST /v1/invalidate
+  kEntries,      // GET / PUT / DELETE /v1/entries/{namespace}/{key}
+  kClear,        // POST /v1/clear (admin)
+  kEvict,        // POST /v1/evict (admin)
+  kStats,        // GET /v1/stats, /api/plan-cache/stats, /api/cache/stats
+  kMetrics,      // GET /metrics
+  kHealthz,      // GET /healthz
+  kReadyz,       // GET /readyz
+  kNotFound,     // anything else
+  kUnparsed,     // not an HTTP request we could read (malformed, too large)
+};
+inline constexpr size_t kRouteCount = 12;
+
+enum class Guard : unsigned char {
+  kNone,   // /healthz, /readyz
+  kApi,    // --api-token when set (the admin token is accepted too)
+  kAdmin,  // --admin-token when set, else as kApi
+};
+
+struct RouteMatch {
+  Route route = Route::kNotFound;
+  // For kEntries: what follows "/v1/entries/" (still percent-encoded).
+  std::string_view rest;
+};
+
+// `path` is the request target without its query string.
+RouteMatch match_route(std::string_view path);
+
+// Stable label for metrics ("plans_lookup").
+std::string_view route_name(Route route);
+Guard route_guard(Route route);
+bool method_allowed(Route route, boost::beast::http::verb method);
+// Value of the Allow header of a 405 ("GET, PUT, DELETE").
+std::string_view allowed_methods(Route route);
+
+}  // namespace plancache::internal

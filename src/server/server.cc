@@ -1,0 +1,216 @@
+// Server start-up, threads and graceful stop.
+//
+// Threads: N I/O workers (one io_context each, see listener.h) plus one
+// maintenance thread calling Cache::purge_expired() every
+// purge_interval_ms, so a sweep never stalls a connection.
+// Stop: the latch `stop_requested_` makes request_stop() run once; it marks
+// the service draining (new accepts are dropped, idle keep-alive
+// connections close, busy ones close after their answer), closes the
+// acceptor and drops the work guards, so each io_context's run() returns as
+// soon as its last connection is gone. wait() joins.
+#include "server/server.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <condition_variable>
+#include <csignal>
+#include <mutex>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "server/listener.h"
+#include "server/service.h"
+
+namespace plancache::server {
+namespace {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+using net::ip::tcp;
+using WorkGuard = net::executor_work_guard<net::io_context::executor_type>;
+
+std::shared_ptr<spdlog::logger> make_logger(const std::string& level) {
+  auto logger = std::make_shared<spdlog::logger>(
+      "plancache", std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  logger->set_level(spdlog::level::from_str(level));
+  return logger;
+}
+
+Result<tcp::endpoint> resolve_endpoint(const std::string& host, uint16_t port) {
+  beast::error_code ec;
+  const net::ip::address address = net::ip::make_address(host, ec);
+  if (!ec) return tcp::endpoint(address, port);
+  net::io_context ioc;
+  tcp::resolver resolver(ioc);
+  const auto results = resolver.resolve(host, std::to_string(port), ec);
+  if (ec || results.empty()) {
+    return Status::invalid_argument("cannot resolve --host '" + host + "': " + ec.message());
+  }
+  return results.begin()->endpoint();
+}
+
+// What this build refuses, with the flag to blame.
+Status check_startup(const ServerConfig& config, const tcp::endpoint& endpoint) {
+  const auto unsupported = [](std::string_view flag, std::string_view what) {
+    return Status::invalid_argument(std::string(flag) + " is not supported yet in this build (" +
+                                    std::string(what) + " comes in a later release); unset it");
+  };
+  if (!config.redis_url.empty()) {
+    return unsupported("--redis-url (PLANCACHE_REDIS_URL, PLAN_CACHE_REDIS_ENABLED)",
+                       "the shared Redis tier");
+  }
+  if (!config.planner_url.empty()) return unsupported("--planner-url", "read-through planning");
+  if (!config.planner_cmd.empty()) return unsupported("--planner-cmd", "read-through planning");
+  if (!endpoint.address().is_loopback() && config.admin_token.empty()) {
+    return Status::invalid_argument(
+        "refusing to listen on non-loopback address " + endpoint.address().to_string() +
+        " without an admin token: set --admin-token (or PLANCACHE_ADMIN_TOKEN)");
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerConfig config;
+  std::shared_ptr<spdlog::logger> logger;
+  std::unique_ptr<internal::Service> service;
+  std::vector<std::unique_ptr<internal::IoWorker>> workers;
+  std::vector<WorkGuard> guards;
+  std::shared_ptr<internal::Listener> listener;
+  std::vector<std::thread> io_threads;
+  std::thread maintenance;
+
+  // Guards stop_requested; maintenance waits on cv for it.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop_requested = false;
+  // Serialises wait() so that the threads are joined once.
+  std::mutex join_mu;
+
+  void run_worker(internal::IoWorker& worker) {
+    for (;;) {
+      try {
+        worker.ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        logger->error("I/O thread: unexpected exception: {}", e.what());
+      }
+    }
+  }
+
+  void run_maintenance() {
+    const auto interval = std::chrono::milliseconds(config.purge_interval_ms);
+    std::unique_lock lock(mu);
+    while (!cv.wait_for(lock, interval, [this] { return stop_requested; })) {
+      lock.unlock();
+      const uint64_t purged = service->state().cache->purge_expired();
+      if (purged != 0) logger->debug("purged {} expired entries", purged);
+      lock.lock();
+    }
+  }
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<Server>> Server::start(ServerConfig config) {
+  auto impl = std::make_unique<Impl>();
+  impl->logger = config.logger ? config.logger : make_logger(config.log_level);
+  config.logger = impl->logger;
+  auto endpoint = resolve_endpoint(config.host, config.port);
+  if (!endpoint.is_ok()) return endpoint.status();
+  PLANCACHE_RETURN_IF_ERROR(check_startup(config, *endpoint));
+  if (!config.data_dir.empty()) {
+    impl->logger->info("the disk tier is not available in this build; --data-dir '{}' is ignored",
+                       config.data_dir);
+  }
+  auto service = internal::Service::create(config);
+  if (!service.is_ok()) return service.status();
+  impl->service = std::move(service).value();
+
+  const unsigned threads =
+      config.io_threads != 0 ? config.io_threads : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<internal::IoWorker*> workers;
+  for (unsigned i = 0; i < threads; ++i) {
+    impl->workers.push_back(std::make_unique<internal::IoWorker>());
+    impl->guards.push_back(net::make_work_guard(impl->workers.back()->ioc));
+    workers.push_back(impl->workers.back().get());
+  }
+  auto listener = internal::Listener::open(*endpoint, workers, *impl->service, *impl->logger);
+  if (!listener.is_ok()) return listener.status();
+  impl->listener = std::move(listener).value();
+  impl->config = std::move(config);
+
+  Impl* raw = impl.get();
+  for (auto& worker : impl->workers) {
+    impl->io_threads.emplace_back([raw, w = worker.get()] { raw->run_worker(*w); });
+  }
+  impl->maintenance = std::thread([raw] { raw->run_maintenance(); });
+  impl->listener->start();
+  impl->logger->info("plancache listening on http://{}:{} ({} I/O threads, L1 {} entries / {} "
+                     "bytes, default TTL {} s)",
+                     endpoint->address().to_string(), impl->listener->port(), threads,
+                     impl->config.l1_max_entries, impl->config.l1_max_bytes,
+                     impl->config.default_ttl_s);
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Server::~Server() {
+  request_stop();
+  wait();
+}
+
+uint16_t Server::port() const { return impl_->listener->port(); }
+
+void Server::request_stop() {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stop_requested) return;
+    impl_->stop_requested = true;
+  }
+  impl_->cv.notify_all();
+  impl_->service->set_draining();
+  impl_->listener->stop();
+  for (auto& worker : impl_->workers) {
+    net::post(worker->ioc, [w = worker.get()] {
+      const std::vector<internal::HttpSession*> sessions(w->sessions.begin(), w->sessions.end());
+      for (internal::HttpSession* s : sessions) s->stop();
+    });
+  }
+  for (WorkGuard& guard : impl_->guards) guard.reset();
+}
+
+void Server::wait() {
+  std::lock_guard lock(impl_->join_mu);
+  for (std::thread& t : impl_->io_threads) {
+    if (t.joinable()) t.join();
+  }
+  if (impl_->maintenance.joinable()) impl_->maintenance.join();
+}
+
+int run_server(const ServerConfig& config) {
+  ServerConfig c = config;
+  if (!c.logger) c.logger = make_logger(c.log_level);
+  std::shared_ptr<spdlog::logger> logger = c.logger;
+  // Installed before the threads start, so no signal finds the default action.
+  net::io_context signal_ioc;
+  net::signal_set signals(signal_ioc, SIGINT, SIGTERM);
+  auto server = Server::start(std::move(c));
+  if (!server.is_ok()) {
+    logger->error("plancache serve: {}", server.status().message());
+    return server.status().code() == StatusCode::kUnavailable ? 1 : 2;
+  }
+  signals.async_wait([&](const beast::error_code& ec, int signo) {
+    if (ec) return;
+    logger->info("received signal {}; finishing requests in progress", signo);
+    (*server)->request_stop();
+  });
+  signal_ioc.run();
+  (*server)->wait();
+  logger->info("plancache stopped");
+  return 0;
+}
+
+}  // namespace plancache::server

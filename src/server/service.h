@@ -1,0 +1,45 @@
+// Service: the HTTP API without the networking. Owns the Cache built from
+// the configuration (one memory tier, the default TTL) and answers one
+// parsed request at a time: route, method check (405 + Allow), token check,
+// then the endpoint handler. The HTTP sessions own the sockets and call
+// handle() for each request they read.
+//
+// Thread-safety: handle() may be called concurrently from every I/O thread.
+#pragma once
+
+#include <memory>
+
+#include "plancache/status.h"
+#include "server/config.h"
+#include "server/handlers/handlers.h"
+
+namespace plancache::internal {
+
+class Service {
+ public:
+  // Builds the cache and key builder. Errors: invalid_argument for a bad
+  // hash name or memory-tier bounds.
+  static Result<std::unique_ptr<Service>> create(const server::ServerConfig& config);
+
+  // Fills status, headers and body of `res` for `req`. The caller sets the
+  // HTTP version and keep-alive. Never throws.
+  void handle(const HttpRequest& req, HttpResponse& res);
+
+  // Fills `res` with an error for a request that could not be read (bad
+  // HTTP, header or body too large) and counts it.
+  void reject_unparsed(HttpResponse& res, boost::beast::http::status status,
+                       std::string_view code, std::string_view message);
+
+  // /readyz answers 503 from now on.
+  void set_draining() { state_.draining.store(true, std::memory_order_relaxed); }
+
+  ServiceState& state() { return state_; }
+
+ private:
+  explicit Service(const server::ServerConfig& config);
+  void dispatch(Route route, Call& call);
+
+  ServiceState state_;
+};
+
+}  // namespace plancache::internal

@@ -1,0 +1,232 @@
+// resolve_server_config: precedence (flag > PLANCACHE_* > seed variables >
+// TOML > defaults) and error messages naming the source and the value.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "server/config.h"
+
+namespace plancache::server {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+class FakeEnv {
+ public:
+  FakeEnv& set(std::string name, std::string value) {
+    vars_[std::move(name)] = std::move(value);
+    return *this;
+  }
+  EnvLookup lookup() const {
+    return [this](std::string_view name) -> std::optional<std::string> {
+      auto it = vars_.find(std::string(name));
+      if (it == vars_.end()) return std::nullopt;
+      return it->second;
+    };
+  }
+
+ private:
+  std::map<std::string, std::string> vars_;
+};
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  // Writes a TOML file in the test's temp dir and returns its path.
+  std::string toml(const std::string& text) {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    const auto path = std::filesystem::temp_directory_path() /
+                      (std::string("plancache_config_") + info->name() + ".toml");
+    std::ofstream(path) << text;
+    paths_.push_back(path);
+    return path.string();
+  }
+  ~ConfigTest() override {
+    for (const auto& p : paths_) std::filesystem::remove(p);
+  }
+
+  Result<ServerConfig> resolve(const ServeFlags& flags = {}) {
+    return resolve_server_config(flags, env_.lookup());
+  }
+  std::string error(const ServeFlags& flags = {}) {
+    auto r = resolve(flags);
+    EXPECT_FALSE(r.is_ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    return r.status().message();
+  }
+
+  FakeEnv env_;
+  std::vector<std::filesystem::path> paths_;
+};
+
+TEST_F(ConfigTest, DefaultsWithNothingSet) {
+  auto c = resolve();
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->host, "127.0.0.1");
+  EXPECT_EQ(c->port, 8080);
+  EXPECT_EQ(c->data_dir, "./plancache-data");
+  EXPECT_EQ(c->l1_max_entries, 100'000u);
+  EXPECT_EQ(c->default_ttl_s, 3600);
+  EXPECT_EQ(c->max_body_bytes, 8u << 20);
+  EXPECT_EQ(c->max_header_bytes, 16u << 10);
+  EXPECT_EQ(c->hash, "sha256");
+  EXPECT_TRUE(c->cache_enabled);
+  EXPECT_TRUE(c->redis_url.empty());
+}
+
+TEST_F(ConfigTest, PrecedenceFlagThenEnvThenSeedThenTomlThenDefault) {
+  const std::string path = toml("default_ttl_s = 10\nport = 1111\nl1_max_entries = 5\nhost = \"::1\"\n");
+  env_.set("PLAN_CACHE_TTL", "20").set("PLANCACHE_PORT", "2222").set("PLAN_CACHE_MAXSIZE", "6");
+  ServeFlags flags;
+  flags.config_path = path;
+  flags.port = "3333";
+  auto c = resolve(flags);
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->port, 3333);          // flag
+  EXPECT_EQ(c->default_ttl_s, 20);   // seed beats TOML
+  EXPECT_EQ(c->l1_max_entries, 6u);  // seed beats TOML
+  EXPECT_EQ(c->host, "::1");         // TOML beats default
+
+  flags.port.reset();
+  EXPECT_EQ(resolve(flags)->port, 2222);  // PLANCACHE_* env
+  env_.set("PLANCACHE_DEFAULT_TTL_S", "30");
+  EXPECT_EQ(resolve(flags)->default_ttl_s, 30);  // PLANCACHE_* beats seed
+  flags.default_ttl_s = "40";
+  EXPECT_EQ(resolve(flags)->default_ttl_s, 40);
+}
+
+TEST_F(ConfigTest, SeedVariablesOfTheOldDesigns) {
+  env_.set("PLAN_CACHE_TTL", "120")
+      .set("PLAN_CACHE_MAXSIZE", "500")
+      .set("PLAN_CACHE_MIN_GEN_TIME", "1.5")
+      .set("PLAN_CACHE_ENABLED", "false")
+      .set("REDIS_URL", "redis://cache:6379/2");
+  auto c = resolve();
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->default_ttl_s, 120);
+  EXPECT_EQ(c->l1_max_entries, 500u);
+  EXPECT_EQ(c->min_compute_ms, 1500);
+  EXPECT_FALSE(c->cache_enabled);
+  EXPECT_EQ(c->redis_url, "");  // REDIS_URL alone does not enable Redis
+  env_.set("PLAN_CACHE_REDIS_ENABLED", "true");
+  EXPECT_EQ(resolve()->redis_url, "redis://cache:6379/2");
+  env_.set("PLAN_CACHE_REDIS_ENABLED", "0");
+  EXPECT_EQ(resolve()->redis_url, "");
+}
+
+TEST_F(ConfigTest, TomlFileWithEveryKindOfValue) {
+  const std::string path = toml(R"(
+host = "127.0.0.2"
+port = 9000
+l1-max-bytes = 1048576
+ignored_context_fields = ["request_id", "timestamp"]
+cache_enabled = false
+hash = "xxh3-128"
+log_level = "debug"
+)");
+  env_.set("PLANCACHE_CONFIG", path);
+  auto c = resolve();
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->host, "127.0.0.2");
+  EXPECT_EQ(c->port, 9000);
+  EXPECT_EQ(c->l1_max_bytes, 1048576u);
+  EXPECT_EQ(c->ignored_context_fields, (std::vector<std::string>{"request_id", "timestamp"}));
+  EXPECT_FALSE(c->cache_enabled);
+  EXPECT_EQ(c->hash, "xxh3-128");
+  EXPECT_EQ(c->log_level, "debug");
+}
+
+TEST_F(ConfigTest, BadValuesNameTheirSourceAndValue) {
+  ServeFlags flags;
+  flags.port = "70000";
+  EXPECT_THAT(error(flags), AllOf(HasSubstr("--port"), HasSubstr("70000")));
+  flags = {};
+  flags.l1_max_entries = "-1";
+  EXPECT_THAT(error(flags), AllOf(HasSubstr("--l1-max-entries"), HasSubstr("-1")));
+  flags = {};
+  flags.hash = "md5";
+  EXPECT_THAT(error(flags), AllOf(HasSubstr("--hash"), HasSubstr("md5")));
+  flags = {};
+  flags.log_level = "loud";
+  EXPECT_THAT(error(flags), AllOf(HasSubstr("--log-level"), HasSubstr("loud")));
+  flags = {};
+  flags.ignored_context_fields = "a,,b";
+  EXPECT_THAT(error(flags), HasSubstr("--ignored-context-fields"));
+  flags = {};
+  flags.read_timeout_ms = "0";
+  EXPECT_THAT(error(flags), HasSubstr("--read-timeout-ms"));
+
+  FakeEnv saved = env_;
+  env_.set("PLANCACHE_L1_MAX_BYTES", "12abc");
+  EXPECT_THAT(error(), AllOf(HasSubstr("PLANCACHE_L1_MAX_BYTES"), HasSubstr("12abc")));
+  env_ = saved;
+  env_.set("PLANCACHE_CACHE_ENABLED", "maybe");
+  EXPECT_THAT(error(), AllOf(HasSubstr("PLANCACHE_CACHE_ENABLED"), HasSubstr("maybe")));
+  env_ = saved;
+  env_.set("PLAN_CACHE_MIN_GEN_TIME", "-2");
+  EXPECT_THAT(error(), AllOf(HasSubstr("PLAN_CACHE_MIN_GEN_TIME"), HasSubstr("-2")));
+  env_ = saved;
+  env_.set("PLAN_CACHE_TTL", "1h");
+  EXPECT_THAT(error(), AllOf(HasSubstr("PLAN_CACHE_TTL"), HasSubstr("1h")));
+  env_ = saved;
+  env_.set("PLAN_CACHE_REDIS_ENABLED", "sure");
+  EXPECT_THAT(error(), HasSubstr("PLAN_CACHE_REDIS_ENABLED"));
+}
+
+TEST_F(ConfigTest, TomlErrorsNameTheKeyTheFileOrTheLine) {
+  ServeFlags flags;
+  flags.config_path = toml("port = \"eighty\"\n");
+  EXPECT_THAT(error(flags), AllOf(HasSubstr("'port'"), HasSubstr(*flags.config_path),
+                                  HasSubstr("eighty")));
+  flags.config_path = toml("port = 80\nprot = 81\n[server]\nx = 1\n");
+  EXPECT_THAT(error(flags), AllOf(HasSubstr("unknown keys"), HasSubstr("'prot'"),
+                                  HasSubstr("'server'")));
+  flags.config_path = toml("port = 80\nhost = \n");
+  EXPECT_THAT(error(flags), HasSubstr("line 2"));
+  flags.config_path = toml("default_ttl_s = 1.5\n");
+  EXPECT_THAT(error(flags), HasSubstr("default_ttl_s"));
+  flags.config_path = toml("ignored_context_fields = [1, 2]\n");
+  EXPECT_THAT(error(flags), HasSubstr("ignored_context_fields"));
+  flags.config_path = "/nonexistent/plancache.toml";
+  EXPECT_THAT(error(flags), HasSubstr("/nonexistent/plancache.toml"));
+}
+
+TEST_F(ConfigTest, TheTomlValueIsValidatedEvenWhenOverridden) {
+  ServeFlags flags;
+  flags.config_path = toml("port = 99999\n");
+  flags.port = "80";
+  EXPECT_THAT(error(flags), HasSubstr("99999"));
+}
+
+TEST(ServeFlagsTest, RegisteredFlagsFillServeFlags) {
+  CLI::App app("plancache");
+  CLI::App* serve = app.add_subcommand("serve", "run the server");
+  ServeFlags flags;
+  register_serve_flags(*serve, &flags);
+  const char* argv[] = {"plancache", "serve", "--port", "9090", "--host=::1",
+                        "--l1-max-entries", "7", "--config", "x.toml", "--cache-enabled", "false"};
+  ASSERT_NO_THROW(app.parse(static_cast<int>(std::size(argv)), argv));
+  EXPECT_EQ(flags.port, "9090");
+  EXPECT_EQ(flags.host, "::1");
+  EXPECT_EQ(flags.l1_max_entries, "7");
+  EXPECT_EQ(flags.config_path, "x.toml");
+  EXPECT_EQ(flags.cache_enabled, "false");
+  EXPECT_FALSE(flags.admin_token.has_value());
+
+  const std::string help = serve->help();
+  for (const char* flag : {"--host", "--port", "--config", "--data-dir", "--redis-url",
+                           "--planner-url", "--planner-cmd", "--admin-token", "--api-token",
+                           "--l1-max-entries", "--l1-max-bytes", "--default-ttl-s"}) {
+    EXPECT_THAT(help, HasSubstr(flag));
+  }
+  EXPECT_THAT(help, HasSubstr("100000"));
+  EXPECT_THAT(help, HasSubstr("PLANCACHE_PORT"));
+}
+
+}  // namespace
+}  // namespace plancache::server

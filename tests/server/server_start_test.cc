@@ -1,0 +1,92 @@
+// Server::start refusals, bind failures and run_server's exit codes.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <sstream>
+
+#include "test_server.h"
+
+namespace plancache::testing {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+Status start_status(server::ServerConfig config) {
+  auto started = server::Server::start(std::move(config));
+  return started.status();
+}
+
+TEST(ServerStartTest, RefusesFeaturesOfLaterIssuesNamingTheFlag) {
+  auto config = test_config();
+  config.redis_url = "redis://127.0.0.1:6379";
+  Status s = start_status(config);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("--redis-url"), HasSubstr("not supported yet")));
+
+  config = test_config();
+  config.planner_url = "http://127.0.0.1:1/plan";
+  EXPECT_THAT(start_status(config).message(), HasSubstr("--planner-url"));
+  config = test_config();
+  config.planner_cmd = "./planner";
+  EXPECT_THAT(start_status(config).message(), HasSubstr("--planner-cmd"));
+}
+
+TEST(ServerStartTest, RefusesNonLoopbackWithoutAdminToken) {
+  auto config = test_config();
+  config.host = "0.0.0.0";
+  const Status s = start_status(config);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("0.0.0.0"), HasSubstr("--admin-token")));
+}
+
+TEST(ServerStartTest, LocalhostAndIpv6LoopbackNeedNoToken) {
+  auto config = test_config();
+  config.host = "localhost";
+  TestServer server(config);
+  EXPECT_TRUE(server.ok());
+}
+
+TEST(ServerStartTest, BusyPortIsUnavailableAndRunServerExits1) {
+  TestServer first;
+  ASSERT_TRUE(first.ok());
+  auto config = test_config();
+  config.port = first.port();
+  const Status s = start_status(config);
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_THAT(s.message(), HasSubstr(std::to_string(first.port())));
+  EXPECT_EQ(server::run_server(config), 1);
+}
+
+TEST(ServerStartTest, RunServerExits2OnRefusedConfig) {
+  auto config = test_config();
+  config.planner_cmd = "./planner";
+  EXPECT_EQ(server::run_server(config), 2);
+}
+
+TEST(ServerStartTest, DataDirIsLoggedAsNotAvailableAndStartupContinues) {
+  std::ostringstream log;
+  auto config = test_config();
+  config.logger = std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+  config.data_dir = "./plancache-data";
+  {
+    TestServer server(config);
+    EXPECT_TRUE(server.ok());
+  }
+  EXPECT_THAT(log.str(), HasSubstr("disk tier is not available"));
+  EXPECT_THAT(log.str(), HasSubstr("listening on http://127.0.0.1:"));
+}
+
+TEST(ServerStartTest, DestructorStopsARunningServer) {
+  auto started = server::Server::start(test_config());
+  ASSERT_TRUE(started.is_ok());
+  TestClient client((*started)->port());
+  EXPECT_EQ(client.request(boost::beast::http::verb::get, "/healthz").status, 200u);
+  started = Status::internal("drop the server");  // destroys it: must not hang
+  EXPECT_TRUE(client.closed_by_server(std::chrono::milliseconds(5000)));
+}
+
+}  // namespace
+}  // namespace plancache::testing
