@@ -24,6 +24,7 @@
 
 #include "plancache/clock.h"
 #include "plancache/entry.h"
+#include "plancache/namespace_policy.h"
 #include "plancache/status.h"
 #include "plancache/tier.h"
 
@@ -45,6 +46,10 @@ struct CacheOptions {
   int64_t default_ttl_ms = 3'600'000;
   // Default: system_clock().
   std::shared_ptr<Clock> clock;
+  // Per-namespace rules: which tiers a namespace uses (matched by
+  // Tier::name()), its default TTL (overrides default_ttl_ms) and its min
+  // compute time. Default: null = every tier, default_ttl_ms, no minimum.
+  std::shared_ptr<const NamespacePolicies> policies;
 };
 
 // The answer to a lookup. `entry` is null on a miss.

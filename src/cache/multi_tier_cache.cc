@@ -31,7 +31,8 @@ class MultiTierCache final : public Cache {
   explicit MultiTierCache(CacheOptions options)
       : tiers_(std::move(options.tiers)),
         default_ttl_ms_(options.default_ttl_ms),
-        clock_(options.clock ? std::move(options.clock) : system_clock()) {}
+        clock_(options.clock ? std::move(options.clock) : system_clock()),
+        policies_(std::move(options.policies)) {}
 
   Lookup get(const CacheKey& key) override {
     const int64_t start = clock_->monotonic_ns();
@@ -44,7 +45,7 @@ class MultiTierCache final : public Cache {
 
   Status put(const CacheKey& key, BytesPtr value, const PutOptions& options) override {
     if (value == nullptr) return Status::invalid_argument("value must not be null");
-    const int64_t ttl = options.ttl_ms.value_or(default_ttl_ms_);
+    const int64_t ttl = options.ttl_ms.value_or(default_ttl_for(key.ns()));
     if (ttl < 0) return Status::invalid_argument("ttl must not be negative");
     EntryPtr entry =
         make_entry(std::move(value), clock_->now_ms(), ttl, options.compute_ms, options.tags);
@@ -117,8 +118,24 @@ class MultiTierCache final : public Cache {
   const Clock& clock() const override { return *clock_; }
 
  private:
+  // The namespace's policy, or null when the cache has no policies.
+  const NamespacePolicy* policy_for(std::string_view ns) const {
+    return policies_ ? &policies_->get(ns) : nullptr;
+  }
+
+  int64_t default_ttl_for(std::string_view ns) const {
+    const NamespacePolicy* p = policy_for(ns);
+    return p ? p->default_ttl_ms : default_ttl_ms_;
+  }
+
+  bool uses(const NamespacePolicy* policy, size_t tier) const {
+    return policy == nullptr || policy->uses_tier(tiers_[tier]->name());
+  }
+
   Lookup lookup_tiers(const CacheKey& key) {
+    const NamespacePolicy* policy = policy_for(key.ns());
     for (size_t i = 0; i < tiers_.size(); ++i) {
+      if (!uses(policy, i)) continue;
       Result<EntryPtr> r = tiers_[i]->get(key);
       if (!r.is_ok() || *r == nullptr) continue;  // tier errors are counted by the tier
       if (i > 0) {
@@ -134,7 +151,9 @@ class MultiTierCache final : public Cache {
   // Writes `entry` into tiers [0, end); returns the first error.
   Status put_all(const CacheKey& key, const EntryPtr& entry, size_t end) {
     Status first_error;
+    const NamespacePolicy* policy = policy_for(key.ns());
     for (size_t i = 0; i < end; ++i) {
+      if (!uses(policy, i)) continue;
       Status s = tiers_[i]->put(key, entry);
       if (!s.is_ok() && first_error.is_ok()) first_error = std::move(s);
     }
@@ -156,10 +175,13 @@ class MultiTierCache final : public Cache {
     }
     PutOptions options = computed->options;
     if (options.compute_ms == 0) options.compute_ms = static_cast<uint32_t>(elapsed_ms);
-    const int64_t ttl = options.ttl_ms.value_or(default_ttl_ms_);
+    const int64_t ttl = options.ttl_ms.value_or(default_ttl_for(key.ns()));
     EntryPtr entry = make_entry(computed->value, clock_->now_ms(), std::max<int64_t>(ttl, 0),
                                 options.compute_ms, options.tags);
-    if (computed->store) (void)put_all(key, entry, tiers_.size());
+    const NamespacePolicy* policy = policy_for(key.ns());
+    const bool worth_keeping =
+        policy == nullptr || static_cast<int64_t>(options.compute_ms) >= policy->min_compute_ms;
+    if (computed->store && worth_keeping) (void)put_all(key, entry, tiers_.size());
     return FlightOutcome{std::move(entry), false, {}};
   }
 
@@ -182,6 +204,7 @@ class MultiTierCache final : public Cache {
   const std::vector<std::unique_ptr<Tier>> tiers_;
   const int64_t default_ttl_ms_;
   const std::shared_ptr<Clock> clock_;
+  const std::shared_ptr<const NamespacePolicies> policies_;  // may be null
   internal::SingleFlight flights_;
   internal::LatencyHistogram get_latency_;
   std::atomic<uint64_t> gets_{0}, hits_{0}, misses_{0}, promotions_{0};

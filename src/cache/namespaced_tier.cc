@@ -1,0 +1,114 @@
+#include "cache/namespaced_tier.h"
+
+#include <algorithm>
+
+namespace plancache::internal {
+namespace {
+
+class NamespacedTier final : public Tier {
+ public:
+  NamespacedTier(std::string name, std::map<std::string, std::unique_ptr<Tier>, std::less<>> tiers)
+      : name_(std::move(name)), tiers_(std::move(tiers)) {
+    fallback_ = tiers_.find(kDefaultNamespace)->second.get();
+  }
+
+  std::string_view name() const override { return name_; }
+  Result<EntryPtr> get(const CacheKey& key) override { return route(key.ns()).get(key); }
+  Status put(const CacheKey& key, EntryPtr entry) override {
+    return route(key.ns()).put(key, std::move(entry));
+  }
+  Result<bool> erase(const CacheKey& key) override { return route(key.ns()).erase(key); }
+
+  Result<uint64_t> invalidate(const Selector& selector) override {
+    if (selector.ns) return route(*selector.ns).invalidate(selector);
+    return sum([&](Tier& t) { return t.invalidate(selector); });
+  }
+
+  Result<uint64_t> evict_fraction(double fraction) override {
+    return sum([&](Tier& t) { return t.evict_fraction(fraction); });
+  }
+
+  uint64_t purge_expired() override {
+    uint64_t total = 0;
+    for (auto& [ns, tier] : tiers_) total += tier->purge_expired();
+    return total;
+  }
+
+  TierStats stats() const override {
+    TierStats out;
+    out.name = name_;
+    for (const auto& [ns, tier] : tiers_) add(out, tier->stats());
+    return out;
+  }
+
+ private:
+  Tier& route(std::string_view ns) const {
+    auto it = tiers_.find(ns);
+    return it == tiers_.end() ? *fallback_ : *it->second;
+  }
+
+  template <typename Fn>
+  Result<uint64_t> sum(Fn&& fn) {
+    uint64_t total = 0;
+    for (auto& [ns, tier] : tiers_) {
+      Result<uint64_t> r = fn(*tier);
+      if (!r.is_ok()) return r.status();
+      total += *r;
+    }
+    return total;
+  }
+
+  static void add(TierStats& out, const TierStats& s) {
+    out.connected = out.connected && s.connected;
+    out.entries += s.entries;
+    out.bytes += s.bytes;
+    out.max_entries += s.max_entries;
+    out.max_bytes += s.max_bytes;
+    out.hits += s.hits;
+    out.misses += s.misses;
+    out.puts += s.puts;
+    out.evictions += s.evictions;
+    out.expirations += s.expirations;
+    out.invalidations += s.invalidations;
+    out.errors += s.errors;
+    out.corrupt_entries += s.corrupt_entries;
+    for (const auto& [ns, c] : s.namespaces) {
+      NamespaceCounters& dst = out.namespaces[ns];
+      dst.entries += c.entries;
+      dst.bytes += c.bytes;
+      dst.hits += c.hits;
+      dst.misses += c.misses;
+    }
+  }
+
+  const std::string name_;
+  const std::map<std::string, std::unique_ptr<Tier>, std::less<>> tiers_;
+  Tier* fallback_ = nullptr;  // the default namespace's sub-tier; owned by tiers_
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Tier>> new_namespaced_tier(std::string tier_name,
+                                                  const NamespacePolicies& policies,
+                                                  const SubTierFactory& factory) {
+  std::map<std::string, std::unique_ptr<Tier>, std::less<>> tiers;
+  for (const auto& [ns, policy] : policies.all()) {
+    if (ns != kDefaultNamespace && !policy.uses_tier(tier_name)) continue;
+    Result<std::unique_ptr<Tier>> tier = factory(ns, policy);
+    if (!tier.is_ok()) return tier.status();
+    tiers.emplace(ns, std::move(tier).value());
+  }
+  return std::unique_ptr<Tier>(std::make_unique<NamespacedTier>(std::move(tier_name), std::move(tiers)));
+}
+
+SubTierFactory memory_sub_tier_factory(MemoryTierOptions base) {
+  return [base](const std::string&, const NamespacePolicy& policy) {
+    MemoryTierOptions options = base;
+    options.max_entries = policy.max_entries;
+    options.max_bytes = policy.max_bytes;
+    options.policy = policy.eviction;
+    return new_memory_tier(std::move(options));
+  };
+}
+
+}  // namespace plancache::internal

@@ -1,0 +1,34 @@
+// NamespacedTier: one logical tier made of a sub-tier per configured
+// namespace, so that each lane has its own bounds and eviction policy (one
+// lane filling up cannot evict another lane's plans). Namespaces that nobody
+// configured share the sub-tier of the default namespace, so a client
+// inventing namespaces cannot make the process allocate new tiers.
+//
+// Thread-safety: fully thread-safe; the routing table is immutable after
+// create() and every sub-tier is thread-safe.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "plancache/namespace_policy.h"
+#include "plancache/tier.h"
+
+namespace plancache::internal {
+
+// Builds the sub-tier of one namespace from its policy.
+using SubTierFactory =
+    std::function<Result<std::unique_ptr<Tier>>(const std::string& ns, const NamespacePolicy&)>;
+
+// One sub-tier per namespace of `policies` whose policy uses `tier_name`
+// (plus the default namespace's). Errors: whatever the factory returns.
+Result<std::unique_ptr<Tier>> new_namespaced_tier(std::string tier_name,
+                                                  const NamespacePolicies& policies,
+                                                  const SubTierFactory& factory);
+
+// The memory-tier factory used for L1: bounds and eviction from the policy.
+SubTierFactory memory_sub_tier_factory(MemoryTierOptions base);
+
+}  // namespace plancache::internal
