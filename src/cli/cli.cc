@@ -39,6 +39,20 @@ std::string failure_message(const CLI::App* app, const CLI::Error& e) {
          " --help' for more information.\n";
 }
 
+// CLI11 answers an unknown command with "A subcommand is required"; name it
+// instead. Only when the command comes first: `plancache --bogus` is left to
+// CLI11, which names the flag.
+Status check_command_name(const std::vector<std::string>& args,
+                          const std::vector<Command>& commands) {
+  if (args.size() < 2 || args[1].empty() || args[1][0] == '-') return Status::ok();
+  std::string known;
+  for (const Command& command : commands) {
+    if (command.app->get_name() == args[1]) return Status::ok();
+    known += " " + command.app->get_name();
+  }
+  return Status::invalid_argument("unknown command '" + args[1] + "' (commands:" + known + ")");
+}
+
 int parse_and_run(const std::vector<std::string>& args, const CliIo& io) {
   CLI::App app(kDescription, "plancache");
   app.set_version_flag("--version", "plancache " + std::string(kVersionString));
@@ -52,22 +66,9 @@ int parse_and_run(const std::vector<std::string>& args, const CliIo& io) {
       add_put_command(app),        add_invalidate_command(app), add_clear_command(app),
   };
 
-  // The root takes no option with a value, so the first word that is not an
-  // option names the command; CLI11 would only say "A subcommand is required".
-  for (size_t i = 1; i < args.size(); ++i) {
-    if (args[i].empty() || args[i][0] == '-') continue;
-    std::string known;
-    bool found = false;
-    for (const Command& command : commands) {
-      known += " " + command.app->get_name();
-      found = found || command.app->get_name() == args[i];
-    }
-    if (!found) {
-      io.err << "error: unknown command '" << args[i] << "' (commands:" << known
-             << ")\nRun 'plancache --help' for more information.\n";
-      return kExitUsage;
-    }
-    break;
+  if (Status s = check_command_name(args, commands); !s.is_ok()) {
+    io.err << "error: " << s.message() << "\nRun 'plancache --help' for more information.\n";
+    return kExitUsage;
   }
 
   std::vector<const char*> argv;

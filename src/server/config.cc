@@ -6,9 +6,10 @@
 // overrides: a typo in the config file is reported, not silently masked.
 #include "server/config.h"
 
+#include <toml++/toml.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdlib>
-#include <toml++/toml.h>
 
 #include "core/utf8.h"
 #include "server/config_settings.h"
@@ -109,8 +110,10 @@ Status apply_seed_env(const EnvLookup& env, ServerConfig& config) {
       seconds = -1;
     }
     if (!(seconds >= 0 && seconds < 1e12)) {
-      return Status::invalid_argument("PLAN_CACHE_MIN_GEN_TIME: expected a non-negative number "
-                                      "of seconds, got '" + internal::printable_ascii(*v) + "'");
+      return Status::invalid_argument(
+          "PLAN_CACHE_MIN_GEN_TIME: expected a non-negative number "
+          "of seconds, got '" +
+          internal::printable_ascii(*v) + "'");
     }
     config.min_compute_ms = static_cast<int64_t>(seconds * 1000.0 + 0.5);
   }

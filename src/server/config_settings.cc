@@ -85,12 +85,11 @@ Status apply_cache_enabled(ServerConfig& c, std::string_view v, std::string_view
 }
 
 Status apply_log_level(ServerConfig& c, std::string_view v, std::string_view source) {
-  static constexpr std::array<std::string_view, 7> kLevels = {
-      "trace", "debug", "info", "warn", "error", "critical", "off"};
+  static constexpr std::array<std::string_view, 7> kLevels = {"trace", "debug",    "info", "warn",
+                                                              "error", "critical", "off"};
   if (std::find(kLevels.begin(), kLevels.end(), v) == kLevels.end()) {
-    return Status::invalid_argument(
-        std::string(source) + ": unknown log level " + quoted(v) +
-        " (expected trace, debug, info, warn, error, critical or off)");
+    return Status::invalid_argument(std::string(source) + ": unknown log level " + quoted(v) +
+                                    " (expected trace, debug, info, warn, error, critical or off)");
   }
   c.log_level = std::string(v);
   return Status::ok();
@@ -109,9 +108,8 @@ const std::array<ServeSetting, 23> kSettings = {{
      &apply_string<&ServerConfig::redis_url>},
     {"planner_url", &ServeFlags::planner_url, "Read-through planner URL (not supported yet)", "",
      &apply_string<&ServerConfig::planner_url>},
-    {"planner_cmd", &ServeFlags::planner_cmd,
-     "Read-through planner command (not supported yet)", "",
-     &apply_string<&ServerConfig::planner_cmd>},
+    {"planner_cmd", &ServeFlags::planner_cmd, "Read-through planner command (not supported yet)",
+     "", &apply_string<&ServerConfig::planner_cmd>},
     {"admin_token", &ServeFlags::admin_token, "Bearer token for /v1/clear and /v1/evict", "",
      &apply_string<&ServerConfig::admin_token>},
     {"api_token", &ServeFlags::api_token,
@@ -125,16 +123,15 @@ const std::array<ServeSetting, 23> kSettings = {{
      "3600", &apply_int<int64_t, &ServerConfig::default_ttl_s, 0, kMaxI64 / 1000>},
     {"io_threads", &ServeFlags::io_threads, "I/O threads (0 = one per core)", "0",
      &apply_int<unsigned, &ServerConfig::io_threads, 0, 1024>},
-    {"max_body_bytes", &ServeFlags::max_body_bytes, "Request body limit (larger -> 413)",
-     "8388608", &apply_int<uint64_t, &ServerConfig::max_body_bytes, 1, kMaxI64>},
+    {"max_body_bytes", &ServeFlags::max_body_bytes, "Request body limit (larger -> 413)", "8388608",
+     &apply_int<uint64_t, &ServerConfig::max_body_bytes, 1, kMaxI64>},
     {"max_header_bytes", &ServeFlags::max_header_bytes, "Request header limit (larger -> 431)",
      "16384", &apply_int<uint32_t, &ServerConfig::max_header_bytes, 256, kMaxU32>},
     {"read_timeout_ms", &ServeFlags::read_timeout_ms,
      "Time to send a whole request once begun / to read the answer", "10000",
      &apply_int<uint32_t, &ServerConfig::read_timeout_ms, 1, kMaxU32>},
-    {"idle_timeout_ms", &ServeFlags::idle_timeout_ms,
-     "Time a keep-alive connection may sit idle", "60000",
-     &apply_int<uint32_t, &ServerConfig::idle_timeout_ms, 1, kMaxU32>},
+    {"idle_timeout_ms", &ServeFlags::idle_timeout_ms, "Time a keep-alive connection may sit idle",
+     "60000", &apply_int<uint32_t, &ServerConfig::idle_timeout_ms, 1, kMaxU32>},
     {"max_connections", &ServeFlags::max_connections,
      "Open connections above which new ones get 503", "1000",
      &apply_int<uint32_t, &ServerConfig::max_connections, 1, kMaxU32>},
@@ -146,11 +143,10 @@ const std::array<ServeSetting, 23> kSettings = {{
     {"min_compute_ms", &ServeFlags::min_compute_ms,
      "Plans that took less to compute are not stored", "0",
      &apply_int<int64_t, &ServerConfig::min_compute_ms, 0, kMaxI64>},
-    {"log_level", &ServeFlags::log_level,
-     "trace, debug, info, warn, error, critical or off", "info", &apply_log_level},
-    {"purge_interval_ms", &ServeFlags::purge_interval_ms,
-     "How often expired entries are swept", "1000",
-     &apply_int<uint32_t, &ServerConfig::purge_interval_ms, 1, kMaxU32>},
+    {"log_level", &ServeFlags::log_level, "trace, debug, info, warn, error, critical or off",
+     "info", &apply_log_level},
+    {"purge_interval_ms", &ServeFlags::purge_interval_ms, "How often expired entries are swept",
+     "1000", &apply_int<uint32_t, &ServerConfig::purge_interval_ms, 1, kMaxU32>},
 }};
 
 }  // namespace

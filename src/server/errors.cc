@@ -8,18 +8,30 @@ namespace http = boost::beast::http;
 
 http::status http_status_for(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return http::status::ok;
-    case StatusCode::kInvalidArgument: return http::status::bad_request;
-    case StatusCode::kNotFound: return http::status::not_found;
-    case StatusCode::kFailedPrecondition: return http::status::conflict;
-    case StatusCode::kResourceExhausted: return http::status::payload_too_large;
-    case StatusCode::kUnavailable: return http::status::service_unavailable;
-    case StatusCode::kDeadlineExceeded: return http::status::gateway_timeout;
-    case StatusCode::kDataLoss: return http::status::internal_server_error;
-    case StatusCode::kUnauthenticated: return http::status::unauthorized;
-    case StatusCode::kPermissionDenied: return http::status::forbidden;
-    case StatusCode::kBadGateway: return http::status::bad_gateway;
-    case StatusCode::kInternal: return http::status::internal_server_error;
+    case StatusCode::kOk:
+      return http::status::ok;
+    case StatusCode::kInvalidArgument:
+      return http::status::bad_request;
+    case StatusCode::kNotFound:
+      return http::status::not_found;
+    case StatusCode::kFailedPrecondition:
+      return http::status::conflict;
+    case StatusCode::kResourceExhausted:
+      return http::status::payload_too_large;
+    case StatusCode::kUnavailable:
+      return http::status::service_unavailable;
+    case StatusCode::kDeadlineExceeded:
+      return http::status::gateway_timeout;
+    case StatusCode::kDataLoss:
+      return http::status::internal_server_error;
+    case StatusCode::kUnauthenticated:
+      return http::status::unauthorized;
+    case StatusCode::kPermissionDenied:
+      return http::status::forbidden;
+    case StatusCode::kBadGateway:
+      return http::status::bad_gateway;
+    case StatusCode::kInternal:
+      return http::status::internal_server_error;
   }
   return http::status::internal_server_error;
 }

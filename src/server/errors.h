@@ -5,6 +5,10 @@
 // Thread-safety: pure functions.
 #pragma once
 
+// clang-format off
+#include <ostream>  // first: Boost 1.74's boost/utility/string_view.hpp needs it
+// clang-format on
+
 #include <boost/beast/http/status.hpp>
 #include <string>
 #include <string_view>

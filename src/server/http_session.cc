@@ -53,12 +53,16 @@ HttpSession::HttpSession(net::ip::tcp::socket&& socket, Service& service, Sessio
       holds_slot_(holds_slot) {}
 
 HttpSession::~HttpSession() {
-  sessions_.erase(this);
+  std::lock_guard lock(sessions_.mu);
+  sessions_.map.erase(this);
   if (holds_slot_) service_.state().http.close_connection();
 }
 
 void HttpSession::start() {
-  sessions_.insert(this);
+  {
+    std::lock_guard lock(sessions_.mu);
+    sessions_.map.emplace(this, weak_from_this());
+  }
   beast::error_code ignored;
   stream_.socket().set_option(net::ip::tcp::no_delay(true), ignored);
   if (!holds_slot_) {
@@ -85,9 +89,9 @@ void HttpSession::wait_for_request() {
   }
   idle_ = true;
   stream_.expires_after(milliseconds(config_.idle_timeout_ms));
-  stream_.async_read_some(buffer_.prepare(kReadChunk),
-                          beast::bind_front_handler(&HttpSession::on_first_bytes,
-                                                    shared_from_this()));
+  stream_.async_read_some(
+      buffer_.prepare(kReadChunk),
+      beast::bind_front_handler(&HttpSession::on_first_bytes, shared_from_this()));
 }
 
 void HttpSession::on_first_bytes(beast::error_code ec, size_t n) {
@@ -141,14 +145,13 @@ void HttpSession::reply_unreadable(beast::error_code ec) {
   res_ = {};
   res_.version(11);
   if (ec == http::error::body_limit) {
-    service_.reject_unparsed(res_, http::status::payload_too_large, "resource_exhausted",
-                             "request body is larger than " +
-                                 std::to_string(config_.max_body_bytes) + " bytes");
+    service_.reject_unparsed(
+        res_, http::status::payload_too_large, "resource_exhausted",
+        "request body is larger than " + std::to_string(config_.max_body_bytes) + " bytes");
   } else if (ec == http::error::header_limit) {
-    service_.reject_unparsed(res_, http::status::request_header_fields_too_large,
-                             "resource_exhausted",
-                             "request header is larger than " +
-                                 std::to_string(config_.max_header_bytes) + " bytes");
+    service_.reject_unparsed(
+        res_, http::status::request_header_fields_too_large, "resource_exhausted",
+        "request header is larger than " + std::to_string(config_.max_header_bytes) + " bytes");
   } else if (ec == http::error::partial_message) {
     return close();
   } else {
@@ -190,10 +193,9 @@ void HttpSession::linger_close() {
 void HttpSession::on_linger_read(beast::error_code ec) {
   if (ec) return close();
   buffer_.clear();
-  stream_.async_read_some(buffer_.prepare(kReadChunk),
-                          [self = shared_from_this()](beast::error_code e, size_t) {
-                            self->on_linger_read(e);
-                          });
+  stream_.async_read_some(
+      buffer_.prepare(kReadChunk),
+      [self = shared_from_this()](beast::error_code e, size_t) { self->on_linger_read(e); });
 }
 
 void HttpSession::close() {

@@ -16,7 +16,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <memory>
 #include <optional>
-#include <unordered_set>
+#include <mutex>
+#include <unordered_map>
 
 #include "server/service.h"
 
@@ -24,8 +25,12 @@ namespace plancache::internal {
 
 class HttpSession;
 
-// The sessions of one I/O thread. Touched only on that thread.
-using SessionList = std::unordered_set<HttpSession*>;
+// The open sessions of one io_context, so that a graceful stop can reach
+// them.
+struct SessionList {
+  std::mutex mu;  // guards map
+  std::unordered_map<HttpSession*, std::weak_ptr<HttpSession>> map;
+};
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
@@ -43,6 +48,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // handled or answered is finished first (its answer says
   // "Connection: close"). REQUIRES: called on the socket's thread.
   void stop();
+  boost::asio::any_io_executor executor() { return stream_.get_executor(); }
 
  private:
   void wait_for_request();
@@ -66,7 +72,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   const server::ServerConfig& config_;
   SessionList& sessions_;
   const bool holds_slot_;
-  bool idle_ = false;  // waiting for the first byte of a request
+  bool idle_ = false;           // waiting for the first byte of a request
   bool continue_sent_ = false;  // "100 Continue" sent for the current request
 };
 

@@ -1,7 +1,8 @@
 #include "server/listener.h"
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
 
 namespace plancache::internal {
 namespace {
@@ -25,15 +26,15 @@ Listener::Listener(net::io_context& ioc, std::vector<IoWorker*> workers, Service
       logger_(logger) {}
 
 Result<std::shared_ptr<Listener>> Listener::open(const tcp::endpoint& endpoint,
-                                                 std::vector<IoWorker*> workers,
-                                                 Service& service, spdlog::logger& logger) {
+                                                 std::vector<IoWorker*> workers, Service& service,
+                                                 spdlog::logger& logger) {
   net::io_context& ioc = workers.front()->ioc;
   auto listener = std::make_shared<Listener>(ioc, std::move(workers), service, logger);
   beast::error_code ec;
   const auto fail = [&](std::string_view what) {
     return Status::unavailable("cannot listen on " + endpoint.address().to_string() + ":" +
-                               std::to_string(endpoint.port()) + ": " + std::string(what) +
-                               ": " + ec.message());
+                               std::to_string(endpoint.port()) + ": " + std::string(what) + ": " +
+                               ec.message());
   };
   tcp::acceptor& acceptor = listener->acceptor_;
   if (acceptor.open(endpoint.protocol(), ec)) return fail("open");
@@ -61,10 +62,10 @@ void Listener::accept() {
   if (!acceptor_.is_open()) return;
   IoWorker* worker = workers_[next_worker_];
   next_worker_ = (next_worker_ + 1) % workers_.size();
-  acceptor_.async_accept(worker->ioc, [self = shared_from_this(), worker](
-                                          beast::error_code ec, tcp::socket socket) {
-    self->on_accept(worker, ec, std::move(socket));
-  });
+  acceptor_.async_accept(
+      worker->ioc, [self = shared_from_this(), worker](beast::error_code ec, tcp::socket socket) {
+        self->on_accept(worker, ec, std::move(socket));
+      });
 }
 
 void Listener::on_accept(IoWorker* worker, beast::error_code ec, tcp::socket socket) {
@@ -81,7 +82,7 @@ void Listener::on_accept(IoWorker* worker, beast::error_code ec, tcp::socket soc
   if (state.draining.load(std::memory_order_relaxed)) return;  // socket closes here
   const bool slot = state.http.try_open_connection(state.config.max_connections);
   auto session = std::make_shared<HttpSession>(std::move(socket), service_, worker->sessions, slot);
-  net::post(worker->ioc, [session] { session->start(); });
+  net::post(session->executor(), [session] { session->start(); });
   accept();
 }
 

@@ -26,8 +26,10 @@ class logger;
 namespace plancache::internal {
 
 struct IoWorker {
-  boost::asio::io_context ioc{1};  // run by exactly one thread
-  SessionList sessions;            // touched only on that thread
+  explicit IoWorker(int threads) : ioc(threads), shared(threads > 1) {}
+  boost::asio::io_context ioc;
+  bool shared;
+  SessionList sessions;
 };
 
 class Listener : public std::enable_shared_from_this<Listener> {

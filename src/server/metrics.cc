@@ -118,8 +118,7 @@ void write_tiers(PromWriter& w, const CacheStats& stats) {
   static constexpr Field kFields[] = {
       {"tier_entries", "gauge", "Entries held by the tier.", &TierStats::entries},
       {"tier_bytes", "gauge", "Bytes charged to the tier.", &TierStats::bytes},
-      {"tier_max_entries", "gauge", "Entry bound of the tier (0 = none).",
-       &TierStats::max_entries},
+      {"tier_max_entries", "gauge", "Entry bound of the tier (0 = none).", &TierStats::max_entries},
       {"tier_max_bytes", "gauge", "Byte bound of the tier (0 = none).", &TierStats::max_bytes},
       {"tier_hits_total", "counter", "Lookups the tier answered.", &TierStats::hits},
       {"tier_misses_total", "counter", "Lookups the tier could not answer.", &TierStats::misses},
@@ -170,9 +169,9 @@ void write_namespaces(PromWriter& w, const CacheStats& stats) {
 
 void write_cache(PromWriter& w, const CacheStats& s) {
   const std::pair<const char*, uint64_t> counters[] = {
-      {"cache_gets_total", s.gets},         {"cache_hits_total", s.hits},
-      {"cache_misses_total", s.misses},     {"cache_promotions_total", s.promotions},
-      {"cache_computes_total", s.computes}, {"cache_compute_errors_total", s.compute_errors},
+      {"cache_gets_total", s.gets},          {"cache_hits_total", s.hits},
+      {"cache_misses_total", s.misses},      {"cache_promotions_total", s.promotions},
+      {"cache_computes_total", s.computes},  {"cache_compute_errors_total", s.compute_errors},
       {"cache_coalesced_total", s.coalesced}};
   for (const auto& [name, value] : counters) {
     w.family(name, "counter", "Cache-wide count (see docs/http_api.md).");

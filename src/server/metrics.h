@@ -20,8 +20,8 @@ namespace plancache::internal {
 class HttpCounters {
  public:
   // The statuses counted one by one; any other lands in "other".
-  static constexpr std::array<unsigned, 16> kStatuses = {
-      200, 201, 204, 400, 401, 403, 404, 405, 408, 409, 413, 431, 500, 501, 503, 0};
+  static constexpr std::array<unsigned, 16> kStatuses = {200, 201, 204, 400, 401, 403, 404, 405,
+                                                         408, 409, 413, 431, 500, 501, 503, 0};
 
   void record(Route route, unsigned status) {
     requests_[static_cast<size_t>(route)][slot(status)].fetch_add(1, std::memory_order_relaxed);
@@ -55,8 +55,7 @@ class HttpCounters {
 // GET /v1/stats: per tier, per namespace, cache-wide and HTTP figures, plus
 // the §1 PlanCache names (l1_size, l1_hit_rate, l2_connected, ...) at the
 // top level.
-nlohmann::json stats_document(const CacheStats& stats, const HttpCounters& http,
-                              double uptime_s);
+nlohmann::json stats_document(const CacheStats& stats, const HttpCounters& http, double uptime_s);
 
 // GET /metrics: Prometheus text exposition format 0.0.4.
 std::string prometheus_text(const CacheStats& stats, const HttpCounters& http, double uptime_s);

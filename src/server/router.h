@@ -4,7 +4,9 @@
 // Thread-safety: pure functions over a constant table.
 #pragma once
 
-#include <ostream>  // before Boost: boost/utility/string_view.hpp needs it
+// clang-format off
+#include <ostream>  // first: Boost 1.74's boost/utility/string_view.hpp needs it
+// clang-format on
 
 #include <boost/beast/http/verb.hpp>
 #include <cstddef>

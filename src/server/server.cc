@@ -10,14 +10,15 @@
 // soon as its last connection is gone. wait() joins.
 #include "server/server.h"
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 #include <thread>
 
 #include "server/listener.h"
@@ -130,11 +131,13 @@ Result<std::unique_ptr<Server>> Server::start(ServerConfig config) {
   if (!service.is_ok()) return service.status();
   impl->service = std::move(service).value();
 
-  const unsigned threads =
-      config.io_threads != 0 ? config.io_threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = config.io_threads != 0
+                               ? config.io_threads
+                               : std::max(1u, std::thread::hardware_concurrency());
   std::vector<internal::IoWorker*> workers;
-  for (unsigned i = 0; i < threads; ++i) {
-    impl->workers.push_back(std::make_unique<internal::IoWorker>());
+  const bool shared = std::getenv("PLANCACHE_SHARED_IOC") != nullptr;
+  for (unsigned i = 0; i < (shared ? 1 : threads); ++i) {
+    impl->workers.push_back(std::make_unique<internal::IoWorker>(shared ? static_cast<int>(threads) : 1));
     impl->guards.push_back(net::make_work_guard(impl->workers.back()->ioc));
     workers.push_back(impl->workers.back().get());
   }
@@ -144,16 +147,17 @@ Result<std::unique_ptr<Server>> Server::start(ServerConfig config) {
   impl->config = std::move(config);
 
   Impl* raw = impl.get();
-  for (auto& worker : impl->workers) {
-    impl->io_threads.emplace_back([raw, w = worker.get()] { raw->run_worker(*w); });
+  for (unsigned i = 0; i < threads; ++i) {
+    internal::IoWorker* w = impl->workers[i % impl->workers.size()].get();
+    impl->io_threads.emplace_back([raw, w] { raw->run_worker(*w); });
   }
   impl->maintenance = std::thread([raw] { raw->run_maintenance(); });
   impl->listener->start();
-  impl->logger->info("plancache listening on http://{}:{} ({} I/O threads, L1 {} entries / {} "
-                     "bytes, default TTL {} s)",
-                     endpoint->address().to_string(), impl->listener->port(), threads,
-                     impl->config.l1_max_entries, impl->config.l1_max_bytes,
-                     impl->config.default_ttl_s);
+  impl->logger->info(
+      "plancache listening on http://{}:{} ({} I/O threads, L1 {} entries / {} "
+      "bytes, default TTL {} s)",
+      endpoint->address().to_string(), impl->listener->port(), threads, impl->config.l1_max_entries,
+      impl->config.l1_max_bytes, impl->config.default_ttl_s);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
@@ -174,10 +178,10 @@ void Server::request_stop() {
   impl_->service->set_draining();
   impl_->listener->stop();
   for (auto& worker : impl_->workers) {
-    net::post(worker->ioc, [w = worker.get()] {
-      const std::vector<internal::HttpSession*> sessions(w->sessions.begin(), w->sessions.end());
-      for (internal::HttpSession* s : sessions) s->stop();
-    });
+    std::lock_guard lock(worker->sessions.mu);
+    for (const auto& [raw, weak] : worker->sessions.map) {
+      if (auto s = weak.lock()) net::post(s->executor(), [s] { s->stop(); });
+    }
   }
   for (WorkGuard& guard : impl_->guards) guard.reset();
 }

@@ -76,18 +76,29 @@ void Service::handle(const HttpRequest& req, HttpResponse& res) {
 void Service::dispatch(Route route, Call& call) {
   try {
     switch (route) {
-      case Route::kPlansLookup: return handle_plans_lookup(state_, call);
-      case Route::kPlans: return handle_plans(state_, call);
-      case Route::kInvalidate: return handle_invalidate(state_, call);
-      case Route::kEntries: return handle_entries(state_, call);
-      case Route::kClear: return handle_clear(state_, call);
-      case Route::kEvict: return handle_evict(state_, call);
-      case Route::kStats: return handle_stats(state_, call);
-      case Route::kMetrics: return handle_metrics(state_, call);
-      case Route::kHealthz: return handle_healthz(state_, call);
-      case Route::kReadyz: return handle_readyz(state_, call);
+      case Route::kPlansLookup:
+        return handle_plans_lookup(state_, call);
+      case Route::kPlans:
+        return handle_plans(state_, call);
+      case Route::kInvalidate:
+        return handle_invalidate(state_, call);
+      case Route::kEntries:
+        return handle_entries(state_, call);
+      case Route::kClear:
+        return handle_clear(state_, call);
+      case Route::kEvict:
+        return handle_evict(state_, call);
+      case Route::kStats:
+        return handle_stats(state_, call);
+      case Route::kMetrics:
+        return handle_metrics(state_, call);
+      case Route::kHealthz:
+        return handle_healthz(state_, call);
+      case Route::kReadyz:
+        return handle_readyz(state_, call);
       case Route::kNotFound:
-      case Route::kUnparsed: break;
+      case Route::kUnparsed:
+        break;
     }
     reply_error(call.res, Status::not_found("no such endpoint"));
   } catch (const std::exception& e) {

@@ -27,8 +27,8 @@ class Service {
 
   // Fills `res` with an error for a request that could not be read (bad
   // HTTP, header or body too large) and counts it.
-  void reject_unparsed(HttpResponse& res, boost::beast::http::status status,
-                       std::string_view code, std::string_view message);
+  void reject_unparsed(HttpResponse& res, boost::beast::http::status status, std::string_view code,
+                       std::string_view message);
 
   // /readyz answers 503 from now on.
   void set_draining() { state_.draining.store(true, std::memory_order_relaxed); }

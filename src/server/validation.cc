@@ -50,8 +50,8 @@ int hex_value(char ch) {
 
 Status validate_namespace(std::string_view ns) {
   const auto bad = [&](std::string_view why) {
-    return Status::invalid_argument("invalid namespace '" + printable_ascii(ns) + "': " +
-                                    std::string(why) +
+    return Status::invalid_argument("invalid namespace '" + printable_ascii(ns) +
+                                    "': " + std::string(why) +
                                     " (1-64 characters of A-Z a-z 0-9 _ . -, not starting "
                                     "with '.')");
   };
@@ -69,8 +69,8 @@ Status validate_namespace(std::string_view ns) {
 Status validate_user_key(std::string_view key) {
   if (key.empty()) return Status::invalid_argument("key must not be empty");
   if (key.size() > kMaxUserKeyBytes) {
-    return Status::invalid_argument("key is longer than 512 bytes (" +
-                                    std::to_string(key.size()) + ")");
+    return Status::invalid_argument("key is longer than 512 bytes (" + std::to_string(key.size()) +
+                                    ")");
   }
   if (!is_valid_utf8(key)) {
     return Status::invalid_argument("key '" + printable_ascii(key) + "' is not valid UTF-8");
@@ -91,8 +91,8 @@ Status check_json_text(std::string_view body) {
     return Status::invalid_argument("request body contains a NUL byte");
   }
   if (const size_t at = find_invalid_utf8(body); at != std::string_view::npos) {
-    return Status::invalid_argument("request body is not valid UTF-8 (byte " +
-                                    std::to_string(at) + ")");
+    return Status::invalid_argument("request body is not valid UTF-8 (byte " + std::to_string(at) +
+                                    ")");
   }
   if (nesting_exceeds(body, kMaxRequestJsonDepth)) {
     return Status::invalid_argument("request body nests deeper than " +
@@ -111,8 +111,8 @@ Result<json> parse_json_body(std::string_view body) {
     return Status::invalid_argument("request body contains a NUL byte");
   }
   if (const size_t at = find_invalid_utf8(body); at != std::string_view::npos) {
-    return Status::invalid_argument("request body is not valid UTF-8 (byte " +
-                                    std::to_string(at) + ")");
+    return Status::invalid_argument("request body is not valid UTF-8 (byte " + std::to_string(at) +
+                                    ")");
   }
   if (nesting_exceeds(body, kMaxRequestJsonDepth)) {
     return Status::invalid_argument("request body nests deeper than " +
@@ -157,8 +157,7 @@ Result<std::optional<int64_t>> optional_non_negative(const json& body, std::stri
 }
 
 Status validate_tag(std::string_view tag, std::string_view field) {
-  if (tag.empty() || std::memchr(tag.data(), '\0', tag.size()) != nullptr ||
-      !is_valid_utf8(tag)) {
+  if (tag.empty() || std::memchr(tag.data(), '\0', tag.size()) != nullptr || !is_valid_utf8(tag)) {
     return Status::invalid_argument(
         field_error(field, "must be a non-empty UTF-8 string without NUL"));
   }
@@ -175,8 +174,7 @@ Result<std::vector<std::string>> optional_tags(const json& body) {
   tags.reserve(it->size());
   for (const json& tag : *it) {
     if (!tag.is_string() || tag.get_ref<const std::string&>().empty()) {
-      return Status::invalid_argument(
-          field_error("tags", "must be an array of non-empty strings"));
+      return Status::invalid_argument(field_error("tags", "must be an array of non-empty strings"));
     }
     PLANCACHE_RETURN_IF_ERROR(validate_tag(tag.get_ref<const std::string&>(), "tags"));
     tags.push_back(tag.get<std::string>());

@@ -143,7 +143,7 @@ TEST_F(CliServerTest, InvalidateByTagDropsOnlyThoseEntries) {
   ASSERT_EQ(put("db", {{"b", 2}}, {"--tag", "db"}).code, 0);
   const CliRun run = cli({"invalidate", "--tag", "web"});
   ASSERT_EQ(run.code, 0) << run.err;
-  EXPECT_EQ(run.out, "invalidated 1 entries\n");
+  EXPECT_EQ(run.out, "invalidated 1 entry\n");
   EXPECT_EQ(cli({"get", "--goal", "web"}).code, 1);
   EXPECT_EQ(cli({"get", "--goal", "db"}).code, 0);
 }
@@ -160,10 +160,10 @@ TEST_F(CliServerTest, InvalidateByPatternAndPrefixOnUserKeys) {
   }
   const CliRun pattern = cli({"invalidate", "--pattern", "workflow:*:step_1"});
   ASSERT_EQ(pattern.code, 0) << pattern.err;
-  EXPECT_EQ(pattern.out, "invalidated 1 entries\n");
+  EXPECT_EQ(pattern.out, "invalidated 1 entry\n");
   const CliRun prefix = cli({"invalidate", "--prefix", "workflow:", "--namespace", "default"});
   ASSERT_EQ(prefix.code, 0) << prefix.err;
-  EXPECT_EQ(prefix.out, "invalidated 1 entries\n");
+  EXPECT_EQ(prefix.out, "invalidated 1 entry\n");
   auto left = http.send({HttpMethod::kGet, "/v1/entries/default/other:1", "", ""});
   ASSERT_TRUE(left.is_ok());
   EXPECT_EQ(left->status, 200);
@@ -175,7 +175,7 @@ TEST_F(CliServerTest, InvalidateOlderThanUsesTheServersClock) {
   ASSERT_EQ(put("new", {{"b", 2}}).code, 0);
   const CliRun run = cli({"invalidate", "--older-than-s", "30"});
   ASSERT_EQ(run.code, 0) << run.err;
-  EXPECT_EQ(run.out, "invalidated 1 entries\n");
+  EXPECT_EQ(run.out, "invalidated 1 entry\n");
   EXPECT_EQ(cli({"get", "--goal", "old"}).code, 1);
   EXPECT_EQ(cli({"get", "--goal", "new"}).code, 0);
 }
@@ -194,11 +194,11 @@ TEST_F(CliServerTest, ClearNeedsTheAdminToken) {
 
   const CliRun one = cli({"clear", "--namespace", "docs", "--token", kAdminToken});
   ASSERT_EQ(one.code, 0) << one.err;
-  EXPECT_EQ(one.out, "cleared 1 entries from namespace docs\n");
+  EXPECT_EQ(one.out, "cleared 1 entry from namespace docs\n");
   // The token can come from the environment.
   const CliRun all = cli({"clear"}, "", {{"PLANCACHE_TOKEN", kAdminToken}});
   ASSERT_EQ(all.code, 0) << all.err;
-  EXPECT_EQ(all.out, "cleared 1 entries (every namespace)\n");
+  EXPECT_EQ(all.out, "cleared 1 entry (every namespace)\n");
   EXPECT_EQ(cli({"get", "--goal", "a"}).code, 1);
 }
 

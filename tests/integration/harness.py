@@ -12,6 +12,7 @@ import argparse
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -114,12 +115,15 @@ class Server:
 
     def __init__(self, args=(), env=None, port=None, host="127.0.0.1", wait=True,
                  with_port_flag=True):
+        """port=None with with_port_flag: --port 0, and the port is read from
+        the "listening on http://HOST:PORT" log line (no free-port race).
+        Otherwise `port` is where the server is expected to listen."""
         self.workdir = tempfile.mkdtemp(prefix="plancache-it-")
         self.log_path = os.path.join(self.workdir, "server.log")
-        self.port = port if port is not None else free_port()
+        self.port = port
         cmd = [BINARY, "serve", "--data-dir", ""]
         if with_port_flag:
-            cmd += ["--host", host, "--port", str(self.port)]
+            cmd += ["--host", host, "--port", str(port if port is not None else 0)]
         cmd += list(args)
         full_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         full_env.update(env or {})
@@ -136,6 +140,19 @@ class Server:
             return f.read().decode("utf-8", "replace")
 
     def wait_ready(self, timeout_s=DEFAULT_DEADLINE_S):
+        if self.port is None:
+            def logged_port():
+                if self.proc.poll() is not None:
+                    raise AssertionError("plancache serve exited with %s before listening:\n%s"
+                                         % (self.proc.returncode, self.log()))
+                m = re.search(r"listening on http://(?:\[[^\]]*\]|[^:/\s]+):(\d+)", self.log())
+                return int(m.group(1)) if m else None
+            try:
+                self.port = wait_until(logged_port, "the 'listening on' log line", timeout_s)
+            except AssertionError:
+                self.kill()
+                raise
+
         def healthy():
             if self.proc.poll() is not None:
                 raise AssertionError("plancache serve exited with %s before it was healthy:\n%s"

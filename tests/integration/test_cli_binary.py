@@ -15,7 +15,7 @@ ADMIN = "admin-secret"
 class CliAgainstServerTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(["--admin-token", ADMIN, "--log-level", "warn"])
+        cls.server = Server(["--admin-token", ADMIN])
         cls.url = "http://127.0.0.1:%d" % cls.server.port
 
     @classmethod
@@ -72,7 +72,7 @@ class CliAgainstServerTest(unittest.TestCase):
         self.assertEqual(self.cli(["get", "--goal", "c"]).code, 0)
         clear = self.cli(["clear"], env={"PLANCACHE_TOKEN": ADMIN})
         self.assertEqual(clear.code, 0, clear)
-        self.assertEqual(clear.out, "cleared 1 entries (every namespace)\n")
+        self.assertEqual(clear.out, "cleared 1 entry (every namespace)\n")
 
     def test_server_error_exits_1_with_code_and_message(self):
         res = self.cli(["clear"])

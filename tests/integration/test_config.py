@@ -26,7 +26,7 @@ class ConfigTest(unittest.TestCase):
         return path
 
     def start(self, args=(), env=None, port=None, with_port_flag=False):
-        return Server(list(args) + ["--log-level", "warn"], env=env, port=port,
+        return Server(list(args), env=env, port=port,
                       with_port_flag=with_port_flag)
 
     def test_port_precedence_flag_over_env_over_toml(self):

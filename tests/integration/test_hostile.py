@@ -48,7 +48,7 @@ class HostileClientTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.server = Server(["--read-timeout-ms", str(READ_TIMEOUT_MS),
-                             "--max-body-bytes", str(MAX_BODY), "--log-level", "warn"])
+                             "--max-body-bytes", str(MAX_BODY)])
 
     @classmethod
     def tearDownClass(cls):

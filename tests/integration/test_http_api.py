@@ -12,7 +12,7 @@ ADMIN = "admin-secret"
 class HttpApiTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(["--admin-token", ADMIN, "--log-level", "warn"])
+        cls.server = Server(["--admin-token", ADMIN])
 
     @classmethod
     def tearDownClass(cls):

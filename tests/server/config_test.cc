@@ -1,5 +1,7 @@
 // resolve_server_config: precedence (flag > PLANCACHE_* > seed variables >
 // TOML > defaults) and error messages naming the source and the value.
+#include "server/config.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -8,8 +10,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-
-#include "server/config.h"
 
 namespace plancache::server {
 namespace {
@@ -80,7 +80,8 @@ TEST_F(ConfigTest, DefaultsWithNothingSet) {
 }
 
 TEST_F(ConfigTest, PrecedenceFlagThenEnvThenSeedThenTomlThenDefault) {
-  const std::string path = toml("default_ttl_s = 10\nport = 1111\nl1_max_entries = 5\nhost = \"::1\"\n");
+  const std::string path =
+      toml("default_ttl_s = 10\nport = 1111\nl1_max_entries = 5\nhost = \"::1\"\n");
   env_.set("PLAN_CACHE_TTL", "20").set("PLANCACHE_PORT", "2222").set("PLAN_CACHE_MAXSIZE", "6");
   ServeFlags flags;
   flags.config_path = path;
@@ -181,11 +182,11 @@ TEST_F(ConfigTest, BadValuesNameTheirSourceAndValue) {
 TEST_F(ConfigTest, TomlErrorsNameTheKeyTheFileOrTheLine) {
   ServeFlags flags;
   flags.config_path = toml("port = \"eighty\"\n");
-  EXPECT_THAT(error(flags), AllOf(HasSubstr("'port'"), HasSubstr(*flags.config_path),
-                                  HasSubstr("eighty")));
+  EXPECT_THAT(error(flags),
+              AllOf(HasSubstr("'port'"), HasSubstr(*flags.config_path), HasSubstr("eighty")));
   flags.config_path = toml("port = 80\nprot = 81\n[server]\nx = 1\n");
-  EXPECT_THAT(error(flags), AllOf(HasSubstr("unknown keys"), HasSubstr("'prot'"),
-                                  HasSubstr("'server'")));
+  EXPECT_THAT(error(flags),
+              AllOf(HasSubstr("unknown keys"), HasSubstr("'prot'"), HasSubstr("'server'")));
   flags.config_path = toml("port = 80\nhost = \n");
   EXPECT_THAT(error(flags), HasSubstr("line 2"));
   flags.config_path = toml("default_ttl_s = 1.5\n");
@@ -208,8 +209,9 @@ TEST(ServeFlagsTest, RegisteredFlagsFillServeFlags) {
   CLI::App* serve = app.add_subcommand("serve", "run the server");
   ServeFlags flags;
   register_serve_flags(*serve, &flags);
-  const char* argv[] = {"plancache", "serve", "--port", "9090", "--host=::1",
-                        "--l1-max-entries", "7", "--config", "x.toml", "--cache-enabled", "false"};
+  const char* argv[] = {
+      "plancache", "serve",  "--port",          "9090", "--host=::1", "--l1-max-entries", "7",
+      "--config",  "x.toml", "--cache-enabled", "false"};
   ASSERT_NO_THROW(app.parse(static_cast<int>(std::size(argv)), argv));
   EXPECT_EQ(flags.port, "9090");
   EXPECT_EQ(flags.host, "::1");

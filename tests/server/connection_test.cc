@@ -13,8 +13,8 @@ namespace {
 
 using boost::beast::http::verb;
 using nlohmann::json;
-using ::testing::HasSubstr;
 using std::chrono::milliseconds;
+using ::testing::HasSubstr;
 
 // Generous bound for "the server closes this connection"; the timeouts
 // configured below are far shorter, so only a broken server waits this long.
@@ -88,8 +88,10 @@ TEST(ConnectionTest, BodyOverTheLimitIs413) {
   {
     // Chunked: no Content-Length to refuse up front.
     TestClient client(server.port());
-    client.send_raw("PUT /v1/plans HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    "800\r\n" + std::string(0x800, 'x') + "\r\n");
+    client.send_raw(
+        "PUT /v1/plans HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "800\r\n" +
+        std::string(0x800, 'x') + "\r\n");
     expect_error(client.read_answer(), 413, "resource_exhausted");
   }
   // At the limit is fine.

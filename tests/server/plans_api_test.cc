@@ -29,10 +29,9 @@ TEST_F(PlansApiTest, PutThenLookupReturnsThePlanAndItsMetadata) {
   const std::string key = put.json()["key"];
   EXPECT_THAT(key, ::testing::MatchesRegex("[0-9a-f]{64}"));
 
-  const auto hit = server_.post("/v1/plans/lookup",
-                                {{"goal", "Deploy the web tier"},
-                                 {"context", {{"rev", 7}, {"env", "prod"}}},
-                                 {"namespace", "heavy"}});
+  const auto hit = server_.post("/v1/plans/lookup", {{"goal", "Deploy the web tier"},
+                                                     {"context", {{"rev", 7}, {"env", "prod"}}},
+                                                     {"namespace", "heavy"}});
   ASSERT_EQ(hit.status, 200u) << hit.body;
   EXPECT_EQ(hit.header("Content-Type"), "application/json");
   const json doc = hit.json();
@@ -50,7 +49,8 @@ TEST_F(PlansApiTest, PutThenLookupReturnsThePlanAndItsMetadata) {
 }
 
 TEST_F(PlansApiTest, PlanJsonRoundTripsExactly) {
-  const std::string plan_text = R"({"z":[1,2.5,-3e-07,"\u00e9\ud83d\ude00"],"a":null,"m":{"":true}})";
+  const std::string plan_text =
+      R"({"z":[1,2.5,-3e-07,"\u00e9\ud83d\ude00"],"a":null,"m":{"":true}})";
   const json plan = json::parse(plan_text);
   ASSERT_EQ(server_.put("/v1/plans", {{"goal", "g"}, {"plan", plan}}).status, 201u);
   const auto hit = server_.post("/v1/plans/lookup", {{"goal", "g"}});
@@ -69,11 +69,14 @@ TEST_F(PlansApiTest, MissAnswers404WithTheKey) {
 TEST_F(PlansApiTest, ContextAndNamespaceArePartOfTheKey) {
   ASSERT_EQ(server_.put("/v1/plans", {{"goal", "g"}, {"context", {{"a", 1}}}, {"plan", 1}}).status,
             201u);
-  EXPECT_EQ(server_.post("/v1/plans/lookup", {{"goal", "g"}, {"context", {{"a", 1}}}}).status, 200u);
-  EXPECT_EQ(server_.post("/v1/plans/lookup", {{"goal", "g"}, {"context", {{"a", 2}}}}).status, 404u);
+  EXPECT_EQ(server_.post("/v1/plans/lookup", {{"goal", "g"}, {"context", {{"a", 1}}}}).status,
+            200u);
+  EXPECT_EQ(server_.post("/v1/plans/lookup", {{"goal", "g"}, {"context", {{"a", 2}}}}).status,
+            404u);
   EXPECT_EQ(server_.post("/v1/plans/lookup", {{"goal", "g"}}).status, 404u);
-  EXPECT_EQ(server_.post("/v1/plans/lookup",
-                         {{"goal", "g"}, {"context", {{"a", 1}}}, {"namespace", "other"}})
+  EXPECT_EQ(server_
+                .post("/v1/plans/lookup",
+                      {{"goal", "g"}, {"context", {{"a", 1}}}, {"namespace", "other"}})
                 .status,
             404u);
 }
@@ -139,15 +142,15 @@ TEST_F(PlansApiTest, HostileNamespacesAre400) {
 
 TEST_F(PlansApiTest, MalformedBodiesAre400) {
   const std::string bodies[] = {
-      "",                                       // empty
-      "{\"goal\":",                             // truncated
-      "{goal: 'x'}",                            // not JSON
-      "[1,2]",                                  // not an object
-      std::string("{\"goal\":\"a\0b\"}", 13),   // raw NUL
-      "{\"goal\":\"\xff\xfe\"}",                // invalid UTF-8
-      "{\"goal\":\"\xc0\xaf\"}",                // overlong encoding
+      "",                                             // empty
+      "{\"goal\":",                                   // truncated
+      "{goal: 'x'}",                                  // not JSON
+      "[1,2]",                                        // not an object
+      std::string("{\"goal\":\"a\0b\"}", 13),         // raw NUL
+      "{\"goal\":\"\xff\xfe\"}",                      // invalid UTF-8
+      "{\"goal\":\"\xc0\xaf\"}",                      // overlong encoding
       std::string(300, '[') + std::string(300, ']'),  // too deep
-      "{\"goal\":\"a\\u0000b\"}",               // escaped NUL in the goal
+      "{\"goal\":\"a\\u0000b\"}",                     // escaped NUL in the goal
   };
   for (const std::string& body : bodies) {
     const auto res = server_.call(verb::post, "/v1/plans/lookup", body);

@@ -1,9 +1,13 @@
 // Server::start refusals, bind failures and run_server's exit codes.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-
 #include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+
+#include <csignal>
+#include <regex>
 #include <sstream>
+#include <thread>
 
 #include "test_server.h"
 
@@ -41,7 +45,7 @@ TEST(ServerStartTest, RefusesNonLoopbackWithoutAdminToken) {
   EXPECT_THAT(s.message(), AllOf(HasSubstr("0.0.0.0"), HasSubstr("--admin-token")));
 }
 
-TEST(ServerStartTest, LocalhostAndIpv6LoopbackNeedNoToken) {
+TEST(ServerStartTest, LocalhostNeedsNoToken) {
   auto config = test_config();
   config.host = "localhost";
   TestServer server(config);
@@ -85,6 +89,39 @@ TEST(ServerStartTest, DestructorStopsARunningServer) {
   TestClient client((*started)->port());
   EXPECT_EQ(client.request(boost::beast::http::verb::get, "/healthz").status, 200u);
   started = Status::internal("drop the server");  // destroys it: must not hang
+  EXPECT_TRUE(client.closed_by_server(std::chrono::milliseconds(5000)));
+}
+
+// The port run_server logged, or 0 (bounded poll of its log).
+uint16_t wait_for_listening(spdlog::sinks::ringbuffer_sink_mt& log) {
+  const std::regex listening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
+  for (int i = 0; i < 10'000; ++i) {
+    for (const std::string& line : log.last_formatted()) {
+      std::smatch m;
+      if (std::regex_search(line, m, listening)) return static_cast<uint16_t>(std::stoi(m[1]));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return 0;
+}
+
+TEST(RunServerTest, SigtermStopsGracefullyAndExits0) {
+  auto log = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
+  auto config = test_config();
+  config.logger = std::make_shared<spdlog::logger>("ring", log);
+  int exit_code = -1;
+  std::thread runner([&] { exit_code = server::run_server(config); });
+  const uint16_t port = wait_for_listening(*log);
+  if (port == 0) {
+    runner.join();  // run_server failed to start and returned
+    FAIL() << "run_server did not start; exit code " << exit_code;
+  }
+  TestClient client(port);
+  EXPECT_EQ(client.request(boost::beast::http::verb::get, "/healthz").status, 200u);
+  // The signal handler is installed before the log line above is written.
+  ASSERT_EQ(std::raise(SIGTERM), 0);
+  runner.join();
+  EXPECT_EQ(exit_code, 0);
   EXPECT_TRUE(client.closed_by_server(std::chrono::milliseconds(5000)));
 }
 

@@ -39,14 +39,16 @@ class StoreApiTest : public ::testing::Test {
 
 TEST_F(StoreApiTest, EntriesStoreValuesVerbatim) {
   const std::string raw = "{\"b\": 1,   \"a\": [1, 2.50]}\n";
-  const auto put = server_.call(verb::put, "/v1/entries/standard/workflow:standard:step_5?ttl_s=60&tags=wf,x", raw);
+  const auto put = server_.call(
+      verb::put, "/v1/entries/standard/workflow:standard:step_5?ttl_s=60&tags=wf,x", raw);
   ASSERT_EQ(put.status, 201u) << put.body;
   EXPECT_EQ(put.json(), (json{{"namespace", "standard"}, {"key", "workflow:standard:step_5"}}));
   const auto got = server_.call(verb::get, "/v1/entries/standard/workflow:standard:step_5");
   ASSERT_EQ(got.status, 200u);
   EXPECT_EQ(got.body, raw);
   EXPECT_EQ(got.header("X-Plancache-Tier"), "l1");
-  EXPECT_EQ(got.header("X-Plancache-Expires-Ms"), std::to_string(server_.clock().now_ms() + 60'000));
+  EXPECT_EQ(got.header("X-Plancache-Expires-Ms"),
+            std::to_string(server_.clock().now_ms() + 60'000));
   EXPECT_EQ(invalidate({{"tag", "x"}}), 1u);
   expect_error(server_.call(verb::get, "/v1/entries/standard/workflow:standard:step_5"), 404,
                "not_found");
@@ -84,9 +86,9 @@ TEST_F(StoreApiTest, EntryPutChecksBodyAndQuery) {
   EXPECT_THAT(expect_error(server_.call(verb::put, "/v1/entries/ns/k?tags=a,,b", "1"), 400,
                            "invalid_argument"),
               HasSubstr("tags"));
-  EXPECT_THAT(expect_error(server_.call(verb::put, "/v1/entries/ns/k?ttl=5", "1"), 400,
-                           "invalid_argument"),
-              HasSubstr("ttl"));
+  EXPECT_THAT(
+      expect_error(server_.call(verb::put, "/v1/entries/ns/k?ttl=5", "1"), 400, "invalid_argument"),
+      HasSubstr("ttl"));
   ASSERT_EQ(server_.call(verb::put, "/v1/entries/ns/k?ttl_s=5", "1").status, 201u);
   server_.clock().advance_ms(5'000);
   EXPECT_EQ(server_.call(verb::get, "/v1/entries/ns/k").status, 404u);
@@ -94,7 +96,8 @@ TEST_F(StoreApiTest, EntryPutChecksBodyAndQuery) {
 
 TEST_F(StoreApiTest, InvalidateBySelectors) {
   for (const char* key : {"workflow:a:1", "workflow:a:2", "workflow:b:1", "report:1"}) {
-    put_entry("lane", key, std::string("?tags=t-") + std::string(key).substr(0, std::string(key).find(':')));
+    put_entry("lane", key,
+              std::string("?tags=t-") + std::string(key).substr(0, std::string(key).find(':')));
   }
   put_entry("other", "workflow:a:9");
   EXPECT_EQ(invalidate({{"pattern", "workflow:a:*"}, {"namespace", "lane"}}), 2u);
@@ -111,13 +114,14 @@ TEST_F(StoreApiTest, InvalidateBySelectors) {
 
 TEST_F(StoreApiTest, InvalidateRejectsEmptyUnknownAndMistypedSelectors) {
   expect_error(server_.post("/v1/invalidate", json::object()), 400, "invalid_argument");
-  EXPECT_THAT(expect_error(server_.post("/v1/invalidate", {{"tagg", "x"}}), 400, "invalid_argument"),
-              HasSubstr("tagg"));
+  EXPECT_THAT(
+      expect_error(server_.post("/v1/invalidate", {{"tagg", "x"}}), 400, "invalid_argument"),
+      HasSubstr("tagg"));
   EXPECT_THAT(expect_error(server_.post("/v1/invalidate", {{"tag", 5}}), 400, "invalid_argument"),
               HasSubstr("tag"));
-  EXPECT_THAT(expect_error(server_.post("/v1/invalidate", {{"older_than_s", -1}}), 400,
-                           "invalid_argument"),
-              HasSubstr("older_than_s"));
+  EXPECT_THAT(
+      expect_error(server_.post("/v1/invalidate", {{"older_than_s", -1}}), 400, "invalid_argument"),
+      HasSubstr("older_than_s"));
   expect_error(server_.post("/v1/invalidate", {{"namespace", "../x"}}), 400, "invalid_argument");
   expect_error(server_.post("/v1/invalidate", {{"pattern", "[a"}}), 400, "invalid_argument");
   expect_error(server_.call(verb::post, "/v1/invalidate", ""), 400, "invalid_argument");
@@ -174,10 +178,12 @@ TEST(ApiTokenTest, GuardsEverythingButHealth) {
   expect_error(server.post("/v1/plans/lookup", {{"goal", "g"}}), 401, "unauthenticated");
   expect_error(server.call(verb::get, "/v1/stats", "", {{"Authorization", "Bearer apix"}}), 403,
                "permission_denied");
-  EXPECT_EQ(server.call(verb::get, "/v1/stats", "", {{"Authorization", "Bearer api"}}).status, 200u);
+  EXPECT_EQ(server.call(verb::get, "/v1/stats", "", {{"Authorization", "Bearer api"}}).status,
+            200u);
   EXPECT_EQ(server.call(verb::get, "/v1/stats", "", kAdmin).status, 200u);
-  EXPECT_EQ(server.post("/v1/plans/lookup", {{"goal", "g"}}, {{"Authorization", "bearer api"}}).status,
-            404u);
+  EXPECT_EQ(
+      server.post("/v1/plans/lookup", {{"goal", "g"}}, {{"Authorization", "bearer api"}}).status,
+      404u);
   // The admin endpoints want the admin token itself.
   expect_error(server.post("/v1/clear", json::object(), {{"Authorization", "Bearer api"}}), 403,
                "permission_denied");
@@ -189,7 +195,8 @@ TEST(ApiTokenTest, AdminEndpointsFallBackToTheApiToken) {
   config.api_token = "api";
   TestServer server(config);
   expect_error(server.post("/v1/clear", json::object()), 401, "unauthenticated");
-  EXPECT_EQ(server.post("/v1/clear", json::object(), {{"Authorization", "Bearer api"}}).status, 200u);
+  EXPECT_EQ(server.post("/v1/clear", json::object(), {{"Authorization", "Bearer api"}}).status,
+            200u);
 }
 
 TEST(NoTokenTest, AdminEndpointsAreOpenWithoutTokensOnLoopback) {
@@ -202,7 +209,8 @@ TEST_F(StoreApiTest, StatsReflectHitsAndMisses) {
             201u);
   EXPECT_EQ(server_.post("/v1/plans/lookup", {{"goal", "g"}, {"namespace", "docs"}}).status, 200u);
   EXPECT_EQ(server_.post("/v1/plans/lookup", {{"goal", "g"}, {"namespace", "docs"}}).status, 200u);
-  EXPECT_EQ(server_.post("/v1/plans/lookup", {{"goal", "nope"}, {"namespace", "docs"}}).status, 404u);
+  EXPECT_EQ(server_.post("/v1/plans/lookup", {{"goal", "nope"}, {"namespace", "docs"}}).status,
+            404u);
   for (const char* path : {"/v1/stats", "/api/plan-cache/stats", "/api/cache/stats"}) {
     const auto res = server_.call(verb::get, path);
     ASSERT_EQ(res.status, 200u) << path;
@@ -240,13 +248,16 @@ TEST_F(StoreApiTest, MetricsAreValidPrometheusText) {
   EXPECT_THAT(text, HasSubstr("plancache_tier_hits_total{tier=\"l1\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("plancache_tier_misses_total{tier=\"l1\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("plancache_tier_entries{tier=\"l1\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("plancache_namespace_hits_total{tier=\"l1\",namespace=\"default\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("plancache_http_requests_total{route=\"plans_lookup\",code=\"404\"} 1\n"));
+  EXPECT_THAT(text,
+              HasSubstr("plancache_namespace_hits_total{tier=\"l1\",namespace=\"default\"} 1\n"));
+  EXPECT_THAT(text,
+              HasSubstr("plancache_http_requests_total{route=\"plans_lookup\",code=\"404\"} 1\n"));
   // Every line is a comment or a plancache_ sample "name{labels} value".
   std::istringstream lines(text);
   for (std::string line; std::getline(lines, line);) {
     if (line.empty() || line[0] == '#') continue;
-    EXPECT_THAT(line, ::testing::MatchesRegex("plancache_[a-z0-9_]+(\\{.*\\})? [-+.e0-9]+")) << line;
+    EXPECT_THAT(line, ::testing::MatchesRegex("plancache_[a-z0-9_]+(\\{.*\\})? [-+.e0-9]+"))
+        << line;
   }
 }
 

@@ -53,7 +53,9 @@ HttpAnswer TestClient::request(http::verb method, std::string_view target, std::
 
 void TestClient::send_raw(std::string_view bytes) {
   const auto ec = run(
-      [&](auto handler) { net::async_write(stream_, net::buffer(bytes.data(), bytes.size()), handler); },
+      [&](auto handler) {
+        net::async_write(stream_, net::buffer(bytes.data(), bytes.size()), handler);
+      },
       timeout_);
   EXPECT_FALSE(ec) << "write: " << ec.message();
 }

@@ -4,7 +4,9 @@
 // test instead of hanging it).
 #pragma once
 
-#include <ostream>  // before Boost: boost/utility/string_view.hpp needs it
+// clang-format off
+#include <ostream>  // first: Boost 1.74's boost/utility/string_view.hpp needs it
+// clang-format on
 
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core.hpp>

@@ -3,11 +3,11 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <map>
 #include <memory>
-#include <spdlog/sinks/null_sink.h>
-#include <spdlog/spdlog.h>
 #include <string>
 
 #include "plancache/clock.h"
@@ -23,7 +23,8 @@ inline server::ServerConfig test_config() {
   config.port = 0;
   config.data_dir = "";
   config.io_threads = 2;
-  config.logger = std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
+  config.logger =
+      std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
   return config;
 }
 
@@ -63,7 +64,8 @@ class TestServer {
 };
 
 // Asserts the §3 error shape and returns the message.
-inline std::string expect_error(const HttpAnswer& answer, unsigned status, const std::string& code) {
+inline std::string expect_error(const HttpAnswer& answer, unsigned status,
+                                const std::string& code) {
   EXPECT_EQ(answer.status, status) << answer.body;
   EXPECT_EQ(answer.header("Content-Type"), "application/json");
   const auto doc = nlohmann::json::parse(answer.body, nullptr, false);

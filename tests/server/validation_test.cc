@@ -1,10 +1,11 @@
 // Unit tests of the edge validation helpers and the error table.
+#include "server/validation.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "server/errors.h"
 #include "server/router.h"
-#include "server/validation.h"
 
 namespace plancache::internal {
 namespace {

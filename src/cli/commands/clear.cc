@@ -22,7 +22,8 @@ int run_clear(const ClearFlags& flags, const CliIo& io) {
   if (!answer->ok()) return report_server_error(*answer, io.err);
   io.out << "cleared";
   if (answer->body.is_object() && answer->body.contains("cleared")) {
-    io.out << " " << answer->body["cleared"].dump() << " entries";
+    const nlohmann::json& n = answer->body["cleared"];
+    io.out << " " << n.dump() << (n == 1 ? " entry" : " entries");
   }
   io.out << (flags.ns.empty() ? " (every namespace)" : " from namespace " + flags.ns) << "\n";
   return kExitOk;

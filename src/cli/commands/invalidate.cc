@@ -54,7 +54,8 @@ int run_invalidate(const InvalidateFlags& flags, const CLI::App& app, const CliI
   if (!answer->ok()) return report_server_error(*answer, io.err);
   const nlohmann::json& reply = answer->body;
   if (reply.is_object() && reply.contains("invalidated")) {
-    io.out << "invalidated " << reply["invalidated"].dump() << " entries";
+    const nlohmann::json& n = reply["invalidated"];
+    io.out << "invalidated " << n.dump() << (n == 1 ? " entry" : " entries");
     for (const char* note : {"estimate", "approximate"}) {
       if (reply.contains(note) && reply[note] == true) io.out << " (an estimate)";
     }

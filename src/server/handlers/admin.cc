@@ -24,8 +24,8 @@ Status reject_unknown_fields(const json& body, std::initializer_list<std::string
     if (!known) {
       std::string list;
       for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      return Status::invalid_argument("unknown field " + json_quote(name) + " (expected " +
-                                      list + ")");
+      return Status::invalid_argument("unknown field " + json_quote(name) + " (expected " + list +
+                                      ")");
     }
   }
   return Status::ok();
@@ -56,15 +56,16 @@ Result<Selector> read_selector(const json& body, int64_t now_ms) {
       reject_unknown_fields(body, {"tag", "prefix", "pattern", "older_than_s", "namespace"}));
   Selector selector;
   PLANCACHE_RETURN_IF_ERROR(read_optional_namespace(body, &selector.ns));
-  for (auto [field, member] : {std::pair{"tag", &Selector::tag},
-                               std::pair{"prefix", &Selector::prefix},
-                               std::pair{"pattern", &Selector::pattern}}) {
+  for (auto [field, member] :
+       {std::pair{"tag", &Selector::tag}, std::pair{"prefix", &Selector::prefix},
+        std::pair{"pattern", &Selector::pattern}}) {
     auto value = optional_string(body, field);
     if (!value.is_ok()) return value.status();
     if (*value) PLANCACHE_RETURN_IF_ERROR(validate_tag(**value, field));
     selector.*member = std::move(value).value();
   }
-  auto age = optional_non_negative(body, "older_than_s", std::numeric_limits<int64_t>::max() / 1000);
+  auto age =
+      optional_non_negative(body, "older_than_s", std::numeric_limits<int64_t>::max() / 1000);
   if (!age.is_ok()) return age.status();
   if (*age) selector.created_before_ms = now_ms - **age * 1000;
   if (selector.empty()) {
@@ -110,8 +111,8 @@ void handle_evict(ServiceState& state, Call& call) {
   double fraction = kDefaultEvictFraction;
   if (const auto it = body->find("fraction"); it != body->end()) {
     if (!it->is_number() || !(it->get<double>() > 0.0 && it->get<double>() <= 1.0)) {
-      return reply_error(call.res, Status::invalid_argument(
-                                       "field 'fraction' must be a number in (0, 1]"));
+      return reply_error(call.res,
+                         Status::invalid_argument("field 'fraction' must be a number in (0, 1]"));
     }
     fraction = it->get<double>();
   }

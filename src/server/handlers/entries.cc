@@ -96,9 +96,12 @@ void handle_entries(ServiceState& state, Call& call) {
   auto key = entry_key(call.rest);
   if (!key.is_ok()) return reply_error(call.res, key.status());
   switch (call.req.method()) {
-    case http::verb::get: return get_entry(state, call, *key);
-    case http::verb::put: return put_entry(state, call, *key);
-    default: return delete_entry(state, call, *key);
+    case http::verb::get:
+      return get_entry(state, call, *key);
+    case http::verb::put:
+      return put_entry(state, call, *key);
+    default:
+      return delete_entry(state, call, *key);
   }
 }
 

@@ -60,8 +60,8 @@ void reply_hit(HttpResponse& res, const PlanKey& key, const Lookup& hit) {
   res.set(http::field::content_type, "application/json");
 }
 
-void reply_key(HttpResponse& res, http::status status, std::string_view prefix,
-               const PlanKey& key, std::string_view suffix) {
+void reply_key(HttpResponse& res, http::status status, std::string_view prefix, const PlanKey& key,
+               std::string_view suffix) {
   std::string body(prefix);
   body += R"("key":")";
   body += key.key.id();
@@ -119,8 +119,9 @@ void put_plan(ServiceState& state, Call& call) {
   auto options = put_options(body);
   if (!options.is_ok()) return reply_error(call.res, options.status());
   if (!state.config.cache_enabled) {
-    return reply_key(call.res, http::status::ok, "{", *key,
-                     R"j(,"stored":false,"reason":"the cache is disabled (cache_enabled=false)"})j");
+    return reply_key(
+        call.res, http::status::ok, "{", *key,
+        R"j(,"stored":false,"reason":"the cache is disabled (cache_enabled=false)"})j");
   }
   if (body.contains("compute_ms") && options->compute_ms < state.config.min_compute_ms) {
     return reply_key(call.res, http::status::ok, "{", *key,
@@ -148,7 +149,8 @@ void read_through(ServiceState& state, Call& call) {
   if (!read_plan_key(state, call, &body)) return;
   // Read-through to a planner comes with --planner-url / --planner-cmd,
   // which this build refuses at start-up (issue 4).
-  reply_error(call.res, Status::unavailable("no planner configured (--planner-url / --planner-cmd)"));
+  reply_error(call.res,
+              Status::unavailable("no planner configured (--planner-url / --planner-cmd)"));
 }
 
 }  // namespace
@@ -172,9 +174,12 @@ void handle_plans_lookup(ServiceState& state, Call& call) {
 
 void handle_plans(ServiceState& state, Call& call) {
   switch (call.req.method()) {
-    case http::verb::put: return put_plan(state, call);
-    case http::verb::delete_: return delete_plan(state, call);
-    default: return read_through(state, call);
+    case http::verb::put:
+      return put_plan(state, call);
+    case http::verb::delete_:
+      return delete_plan(state, call);
+    default:
+      return read_through(state, call);
   }
 }
 

@@ -48,6 +48,8 @@ void FrequencySketch::ensure_capacity(uint64_t capacity) {
   capacity_ = capacity;
   table_.assign(words, 0);
   block_mask_ = (words >> 3) - 1;
+  prefetch_base_.store(table_.data(), std::memory_order_relaxed);
+  prefetch_mask_.store(block_mask_, std::memory_order_relaxed);
   sample_size_ = 10 * capacity;
   additions_ = 0;
 }
@@ -66,8 +68,10 @@ FrequencySketch::Slots FrequencySketch::slots(uint64_t hash) const {
 }
 
 void FrequencySketch::prefetch(uint64_t hash) const {
-  const size_t block = static_cast<size_t>(mix(hash) & block_mask_) << 3;
-  __builtin_prefetch(&table_[block]);
+  const auto base = reinterpret_cast<uintptr_t>(prefetch_base_.load(std::memory_order_relaxed));
+  const size_t mask = prefetch_mask_.load(std::memory_order_relaxed);
+  const size_t block = static_cast<size_t>(mix(hash) & mask) << 3;
+  __builtin_prefetch(reinterpret_cast<const void*>(base + block * sizeof(uint64_t)));
 }
 
 uint32_t FrequencySketch::frequency(uint64_t hash) const {

@@ -9,9 +9,11 @@
 //
 // Keys are given by their precomputed 64-bit hash (CacheKey::hash()).
 //
-// Ownership: owns its table. Thread-safety: none; guarded by the shard mutex.
+// Ownership: owns its table. Thread-safety: guarded by the shard mutex,
+// except prefetch(), which may be called without it.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -29,7 +31,8 @@ class FrequencySketch {
 
   // Estimated access count of the key, 0..15.
   uint32_t frequency(uint64_t hash) const;
-  // Hints the CPU to load the key's block (no effect on the counts).
+  // Hints the CPU to load the key's block (no effect on the counts). Safe
+  // without the shard lock: it reads only atomics and never dereferences.
   void prefetch(uint64_t hash) const;
   // Counts one access; may trigger the ageing reset.
   void increment(uint64_t hash);
@@ -51,6 +54,8 @@ class FrequencySketch {
   void reset();
 
   std::vector<uint64_t> table_;
+  std::atomic<const uint64_t*> prefetch_base_{nullptr};  // copies for prefetch()
+  std::atomic<size_t> prefetch_mask_{0};
   uint64_t capacity_ = 0;
   size_t block_mask_ = 0;
   uint64_t sample_size_ = 0;

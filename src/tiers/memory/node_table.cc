@@ -16,7 +16,12 @@ bool too_empty(size_t size, size_t capacity) {
 
 }  // namespace
 
-NodeTable::NodeTable() : slots_(kMinCapacity), mask_(kMinCapacity - 1) {}
+NodeTable::NodeTable() : slots_(kMinCapacity), mask_(kMinCapacity - 1) { publish(); }
+
+void NodeTable::publish() {
+  prefetch_base_.store(slots_.data(), std::memory_order_relaxed);
+  prefetch_mask_.store(mask_, std::memory_order_relaxed);
+}
 
 void NodeTable::place(uint64_t hash, Node* node) {
   size_t i = hash & mask_;
@@ -32,6 +37,7 @@ void NodeTable::resize(size_t capacity) {
   for (const Slot& s : old) {
     if (s.node != nullptr) place(s.hash, s.node);
   }
+  publish();
 }
 
 void NodeTable::insert(Node* node) {
@@ -72,6 +78,7 @@ void NodeTable::clear() {
   std::vector<Slot>(kMinCapacity).swap(slots_);
   mask_ = kMinCapacity - 1;
   size_ = 0;
+  publish();
 }
 
 }  // namespace plancache::internal

@@ -11,9 +11,11 @@
 // the low bits, so the two do not correlate.
 //
 // Ownership: holds pointers only; the shard owns the nodes.
-// Thread-safety: none; guarded by the shard mutex.
+// Thread-safety: guarded by the shard mutex, except prefetch(), which may be
+// called without it (it reads only atomics and never dereferences).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -36,6 +38,16 @@ class NodeTable {
       if (s.hash == hash && s.node->key() == bytes) return s.node;
       i = (i + 1) & mask_;
     }
+  }
+
+  // Hints the CPU to load the slot where a lookup of `hash` starts, so the
+  // cache miss overlaps whatever the caller does before taking the lock.
+  // Safe without the shard lock: a stale or torn base/mask only prefetches
+  // a useless address, which is harmless.
+  void prefetch(uint64_t hash) const {
+    const auto base = reinterpret_cast<uintptr_t>(prefetch_base_.load(std::memory_order_relaxed));
+    const size_t mask = prefetch_mask_.load(std::memory_order_relaxed);
+    __builtin_prefetch(reinterpret_cast<const void*>(base + (hash & mask) * sizeof(Slot)));
   }
 
   // REQUIRES: no node with an equal key is present.
@@ -65,9 +77,13 @@ class NodeTable {
   void resize(size_t capacity);
   void place(uint64_t hash, Node* node);
 
+  void publish();  // updates the prefetch copies after slots_ changed
+
   std::vector<Slot> slots_;
   size_t mask_ = 0;
   size_t size_ = 0;
+  std::atomic<const Slot*> prefetch_base_{nullptr};
+  std::atomic<size_t> prefetch_mask_{0};
 };
 
 }  // namespace plancache::internal

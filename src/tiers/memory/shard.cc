@@ -138,8 +138,14 @@ void Shard::evict(Node* node) {
 // --- reads and writes --------------------------------------------------------
 
 EntryPtr Shard::get(const CacheKey& key, const Clock& clock, Removals* removed) {
-  std::lock_guard<std::mutex> lock(mu_);
+  // A lookup is a chain of likely cache misses: table slot -> node -> entry
+  // reference count, plus the sketch block. Start the slot and the sketch
+  // before taking the lock and read the clock (tens of ns) while they are on
+  // their way; this also keeps the clock out of the critical section.
+  table_.prefetch(key.hash());
   policy_->prefetch(key.hash());
+  const int64_t now_ms = clock.now_ms();
+  std::lock_guard<std::mutex> lock(mu_);
   Node* node = table_.find(key.hash(), key.encoded());
   if (node == nullptr) {
     ++misses_;
@@ -147,7 +153,7 @@ EntryPtr Shard::get(const CacheKey& key, const Clock& clock, Removals* removed) 
     policy_->record_read(false);
     return nullptr;
   }
-  if (node->expires_ms != 0 && is_expired(node, clock.now_ms())) {
+  if (is_expired(node, now_ms)) {
     ++misses_;
     ++node->ns->misses;
     ++expirations_;
@@ -155,6 +161,9 @@ EntryPtr Shard::get(const CacheKey& key, const Clock& clock, Removals* removed) 
     policy_->record_read(false);
     return nullptr;
   }
+  // The reference count we are about to increment is likely a cache miss
+  // too: start it now, to overlap the policy's list update.
+  __builtin_prefetch(node->entry.get(), 1);
   ++hits_;
   ++node->ns->hits;
   policy_->on_access(node);

@@ -63,8 +63,7 @@ class alignas(64) Shard final : private EvictionSink {
   Shard& operator=(const Shard&) = delete;
 
   // The live entry, or nullptr. An expired entry is unlinked into *removed
-  // (cause kExpired) and is a miss. The clock is read only for entries that
-  // have a TTL.
+  // (cause kExpired) and is a miss.
   EntryPtr get(const CacheKey& key, const Clock& clock, Removals* removed);
 
   // Stores entry (whose charge, key included, is `charge`). A previous live
@@ -123,7 +122,7 @@ class alignas(64) Shard final : private EvictionSink {
   // Guards every member below; held for one operation, never while calling
   // out of the shard.
   mutable std::mutex mu_;
-  std::unique_ptr<Policy> policy_;
+  const std::unique_ptr<Policy> policy_;  // the pointer never changes; *policy_ is guarded
   NodeTable table_;
   ExpiryHeap expiry_;
   StringMap<std::unique_ptr<NsState>> namespaces_;

@@ -8,7 +8,8 @@
 // on_remove). Two policies: W-TinyLFU (policy/tinylfu.h, the default) and
 // plain LRU (policy/lru.h).
 //
-// Thread-safety: none; every call is made with the shard mutex held.
+// Thread-safety: none; every call is made with the shard mutex held, except
+// prefetch() (see there).
 #pragma once
 
 #include <cstdint>
@@ -54,7 +55,8 @@ class Policy {
   // The node is being unlinked from the shard, for any cause.
   virtual void on_remove(Node* node) = 0;
   // A lookup of `hash` is about to happen: start loading what on_access()
-  // will read, so that its cache miss overlaps the table's.
+  // will read, so that its cache miss overlaps the table's. Called WITHOUT
+  // the shard mutex: may read only atomics and must not dereference.
   virtual void prefetch(uint64_t hash) const { (void)hash; }
   // Every get() reports whether it hit (feeds adaptive policies).
   virtual void record_read(bool hit) { (void)hit; }
