@@ -240,8 +240,10 @@ void BM_GetByGoal(benchmark::State& state, HashAlgorithm hash) {
   state.counters["miss_ratio"] = benchmark::Counter(
       static_cast<double>(misses), benchmark::Counter::kAvgIterations);
 }
-BENCHMARK_CAPTURE(BM_GetByGoal, sha256, HashAlgorithm::kSha256)->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK_CAPTURE(BM_GetByGoal, xxh3_128, HashAlgorithm::kXxh3_128)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_GetByGoal, sha256, HashAlgorithm::kSha256)
+    ->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_GetByGoal, xxh3_128, HashAlgorithm::kXxh3_128)
+    ->Threads(1)->Threads(2)->UseRealTime();
 
 void BM_Put(benchmark::State& state, EvictionPolicy policy) {
   static std::unique_ptr<Tier> tiers[2];

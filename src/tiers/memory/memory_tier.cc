@@ -202,8 +202,8 @@ Result<std::unique_ptr<Tier>> new_memory_tier(MemoryTierOptions options) {
   Result<uint32_t> shards = internal::memory_tier_shard_count(options);
   if (!shards.is_ok()) return shards.status();
   if (options.clock == nullptr) options.clock = system_clock();
-  return std::unique_ptr<Tier>(
-      std::make_unique<internal::MemoryTier>(std::move(options), *shards, internal::TinyLfuConfig{}));
+  return std::unique_ptr<Tier>(std::make_unique<internal::MemoryTier>(
+      std::move(options), *shards, internal::TinyLfuConfig{}));
 }
 
 }  // namespace plancache
