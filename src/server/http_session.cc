@@ -6,8 +6,11 @@
 // thread) → writing (bounded by read_timeout_ms) → idle again, or closed when
 // either side asked for "Connection: close" or the server is draining.
 // The two timeouts are what keeps a slow or silent client from holding a
-// connection (and its slot) forever; Beast's tcp_stream closes the socket
-// when one expires.
+// connection (and its slot) forever; Beast's basic_stream closes the
+// socket when one expires.
+// Hot path: the idle read usually brings the whole request; it is parsed
+// from the buffer synchronously, handled, and the answer written, so a
+// keep-alive request costs one socket read and one write.
 //
 // Invariant: at most one read and one write are pending, and never both
 // (HTTP/1.1 without pipelined answers), so members need no synchronisation
@@ -44,8 +47,7 @@ bool expects_continue(const HttpRequest& req) {
 
 }  // namespace
 
-HttpSession::HttpSession(net::ip::tcp::socket&& socket, Service& service, SessionList& sessions,
-                         bool holds_slot)
+HttpSession::HttpSession(Socket&& socket, Service& service, SessionList& sessions, bool holds_slot)
     : stream_(std::move(socket)),
       service_(service),
       config_(service.state().config),
@@ -53,16 +55,12 @@ HttpSession::HttpSession(net::ip::tcp::socket&& socket, Service& service, Sessio
       holds_slot_(holds_slot) {}
 
 HttpSession::~HttpSession() {
-  std::lock_guard lock(sessions_.mu);
-  sessions_.map.erase(this);
+  sessions_.erase(this);
   if (holds_slot_) service_.state().http.close_connection();
 }
 
 void HttpSession::start() {
-  {
-    std::lock_guard lock(sessions_.mu);
-    sessions_.map.emplace(this, weak_from_this());
-  }
+  sessions_.insert(this);
   beast::error_code ignored;
   stream_.socket().set_option(net::ip::tcp::no_delay(true), ignored);
   if (!holds_slot_) {
@@ -108,8 +106,19 @@ void HttpSession::read_request() {
   parser_->header_limit(config_.max_header_bytes);
   parser_->body_limit(config_.max_body_bytes);
   stream_.expires_after(milliseconds(config_.read_timeout_ms));
-  http::async_read_some(stream_, buffer_, *parser_,
-                        beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+  // Parse what is buffered already (usually the whole request) right here;
+  // on_read goes back to the socket only for the rest.
+  beast::error_code ec;
+  while (buffer_.size() != 0 && !parser_->is_done()) {
+    const size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec == http::error::need_more) {
+      ec = {};
+      break;
+    }
+    if (ec || used == 0) break;
+  }
+  on_read(ec, 0);
 }
 
 void HttpSession::on_read(beast::error_code ec, size_t) {

@@ -9,15 +9,15 @@
 // io_context (one thread per io_context), so no locking is needed.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <memory>
 #include <optional>
-#include <mutex>
-#include <unordered_map>
+#include <unordered_set>
 
 #include "server/service.h"
 
@@ -25,19 +25,22 @@ namespace plancache::internal {
 
 class HttpSession;
 
-// The open sessions of one io_context, so that a graceful stop can reach
-// them.
-struct SessionList {
-  std::mutex mu;  // guards map
-  std::unordered_map<HttpSession*, std::weak_ptr<HttpSession>> map;
-};
+// A socket and a stream bound to one io_context's executor (not the
+// type-erased any_io_executor: the hot path skips its dispatch and
+// allocations).
+using Socket =
+    boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+using Stream =
+    boost::beast::basic_stream<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+
+// The sessions of one I/O thread. Touched only on that thread.
+using SessionList = std::unordered_set<HttpSession*>;
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   // `holds_slot`: the connection took one of the max_connections slots
   // (released on destruction); false = over the limit, answer 503 and close.
-  HttpSession(boost::asio::ip::tcp::socket&& socket, Service& service, SessionList& sessions,
-              bool holds_slot);
+  HttpSession(Socket&& socket, Service& service, SessionList& sessions, bool holds_slot);
   ~HttpSession();
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
@@ -48,7 +51,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // handled or answered is finished first (its answer says
   // "Connection: close"). REQUIRES: called on the socket's thread.
   void stop();
-  boost::asio::any_io_executor executor() { return stream_.get_executor(); }
 
  private:
   void wait_for_request();
@@ -64,7 +66,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void on_linger_read(boost::beast::error_code ec);
   void close();
 
-  boost::beast::tcp_stream stream_;
+  Stream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   HttpResponse res_;

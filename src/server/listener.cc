@@ -62,13 +62,13 @@ void Listener::accept() {
   if (!acceptor_.is_open()) return;
   IoWorker* worker = workers_[next_worker_];
   next_worker_ = (next_worker_ + 1) % workers_.size();
-  acceptor_.async_accept(
-      worker->ioc, [self = shared_from_this(), worker](beast::error_code ec, tcp::socket socket) {
-        self->on_accept(worker, ec, std::move(socket));
-      });
+  acceptor_.async_accept(worker->ioc,
+                         [self = shared_from_this(), worker](beast::error_code ec, Socket socket) {
+                           self->on_accept(worker, ec, std::move(socket));
+                         });
 }
 
-void Listener::on_accept(IoWorker* worker, beast::error_code ec, tcp::socket socket) {
+void Listener::on_accept(IoWorker* worker, beast::error_code ec, Socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
   if (ec) {
     logger_.warn("accept failed: {}; retrying", ec.message());
@@ -82,7 +82,7 @@ void Listener::on_accept(IoWorker* worker, beast::error_code ec, tcp::socket soc
   if (state.draining.load(std::memory_order_relaxed)) return;  // socket closes here
   const bool slot = state.http.try_open_connection(state.config.max_connections);
   auto session = std::make_shared<HttpSession>(std::move(socket), service_, worker->sessions, slot);
-  net::post(session->executor(), [session] { session->start(); });
+  net::post(worker->ioc, [session] { session->start(); });
   accept();
 }
 

@@ -135,9 +135,8 @@ Result<std::unique_ptr<Server>> Server::start(ServerConfig config) {
                                ? config.io_threads
                                : std::max(1u, std::thread::hardware_concurrency());
   std::vector<internal::IoWorker*> workers;
-  const bool shared = std::getenv("PLANCACHE_SHARED_IOC") != nullptr;
-  for (unsigned i = 0; i < (shared ? 1 : threads); ++i) {
-    impl->workers.push_back(std::make_unique<internal::IoWorker>(shared ? static_cast<int>(threads) : 1));
+  for (unsigned i = 0; i < threads; ++i) {
+    impl->workers.push_back(std::make_unique<internal::IoWorker>());
     impl->guards.push_back(net::make_work_guard(impl->workers.back()->ioc));
     workers.push_back(impl->workers.back().get());
   }
@@ -147,9 +146,8 @@ Result<std::unique_ptr<Server>> Server::start(ServerConfig config) {
   impl->config = std::move(config);
 
   Impl* raw = impl.get();
-  for (unsigned i = 0; i < threads; ++i) {
-    internal::IoWorker* w = impl->workers[i % impl->workers.size()].get();
-    impl->io_threads.emplace_back([raw, w] { raw->run_worker(*w); });
+  for (auto& worker : impl->workers) {
+    impl->io_threads.emplace_back([raw, w = worker.get()] { raw->run_worker(*w); });
   }
   impl->maintenance = std::thread([raw] { raw->run_maintenance(); });
   impl->listener->start();
@@ -178,10 +176,10 @@ void Server::request_stop() {
   impl_->service->set_draining();
   impl_->listener->stop();
   for (auto& worker : impl_->workers) {
-    std::lock_guard lock(worker->sessions.mu);
-    for (const auto& [raw, weak] : worker->sessions.map) {
-      if (auto s = weak.lock()) net::post(s->executor(), [s] { s->stop(); });
-    }
+    net::post(worker->ioc, [w = worker.get()] {
+      const std::vector<internal::HttpSession*> sessions(w->sessions.begin(), w->sessions.end());
+      for (internal::HttpSession* s : sessions) s->stop();
+    });
   }
   for (WorkGuard& guard : impl_->guards) guard.reset();
 }

@@ -204,5 +204,15 @@ TEST(ConnectionTest, GracefulStopFinishesTheRequestInProgress) {
   EXPECT_TRUE(ec);
 }
 
+TEST(ConnectionTest, ReadyzAnswers503OnceStopping) {
+  TestServer server;
+  TestClient client(server.port());
+  EXPECT_EQ(client.request(verb::get, "/readyz").status, 200u);
+  client.send_raw("GET /readyz HTTP/1.1\r\nHost: t\r\n");  // header not finished yet
+  server.server().request_stop();
+  client.send_raw("\r\n");
+  expect_error(client.read_answer(), 503, "unavailable");
+}
+
 }  // namespace
 }  // namespace plancache::testing

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <sstream>
+#include <thread>
 
 #include "test_server.h"
 
@@ -259,6 +260,24 @@ TEST_F(StoreApiTest, MetricsAreValidPrometheusText) {
     EXPECT_THAT(line, ::testing::MatchesRegex("plancache_[a-z0-9_]+(\\{.*\\})? [-+.e0-9]+"))
         << line;
   }
+}
+
+TEST(MaintenanceTest, ExpiredEntriesAreSweptWithoutLookups) {
+  auto config = test_config();
+  config.purge_interval_ms = 5;
+  TestServer server(config);
+  ASSERT_EQ(server.call(verb::put, "/v1/entries/ns/k?ttl_s=1", "1").status, 201u);
+  ASSERT_EQ(server.call(verb::put, "/v1/entries/ns/forever?ttl_s=0", "1").status, 201u);
+  server.clock().advance_ms(2'000);
+  // Bounded poll: the sweep runs on its own thread every 5 ms.
+  json stats;
+  for (int i = 0; i < 500; ++i) {
+    stats = server.call(verb::get, "/v1/stats").json();
+    if (stats["l1_size"] == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(stats["l1_size"], 1);
+  EXPECT_EQ(stats["tiers"][0]["expirations"], 1);
 }
 
 TEST(HealthTest, HealthzAndReadyz) {
