@@ -75,18 +75,30 @@ Status parse_authority(std::string_view text, std::string_view authority, Server
 
 }  // namespace
 
-std::string ServerUrl::host_header() const {
+// Appends host, bracketed when it is an IPv6 literal. (Built by appending:
+// GCC 12 at -O3 raises a false -Wrestrict on "literal" + std::string.)
+static void append_host(std::string& out, const std::string& host) {
   const bool v6 = host.find(':') != std::string::npos;
-  std::string out = v6 ? "[" + host + "]" : host;
-  if (port != 80) out += ":" + std::to_string(port);
+  if (v6) out += '[';
+  out += host;
+  if (v6) out += ']';
+}
+
+std::string ServerUrl::host_header() const {
+  std::string out;
+  append_host(out, host);
+  if (port != 80) {
+    out += ':';
+    out += std::to_string(port);
+  }
   return out;
 }
 
 std::string ServerUrl::to_string() const {
-  const bool v6 = host.find(':') != std::string::npos;
   std::string out = "http://";
-  out += v6 ? "[" + host + "]" : host;
-  out += ":" + std::to_string(port);
+  append_host(out, host);
+  out += ':';
+  out += std::to_string(port);
   out += base_path;
   return out;
 }
