@@ -26,7 +26,6 @@
 #include "core/utf8.h"
 
 namespace plancache::internal {
-namespace {
 
 // Deepest bracket nesting in `text`, counting only brackets outside strings.
 // Stops early once `limit` is exceeded. Exact for valid JSON; for invalid
@@ -55,6 +54,8 @@ int bracket_depth(std::string_view text, int limit) {
   return deepest;
 }
 
+namespace {
+
 // nlohmann's messages start with "[json.exception.parse_error.101] "; keep
 // what follows, made safe for a JSON error body.
 std::string parser_message(const char* what) {
@@ -76,13 +77,27 @@ void append_escaped(std::string_view s, std::string* out) {
     out->append(s.substr(run_start, i - run_start));
     run_start = i + 1;
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         out->append("\\u00");
         out->push_back(kHex[c >> 4]);
@@ -107,16 +122,29 @@ class CanonicalWriter {
   Status write(const nlohmann::json& v, int depth, std::string* out) const {
     using Type = nlohmann::json::value_t;
     switch (v.type()) {
-      case Type::null: out->append("null"); return Status::ok();
-      case Type::boolean: out->append(v.get<bool>() ? "true" : "false"); return Status::ok();
-      case Type::number_integer: append_integer(v.get<int64_t>(), out); return Status::ok();
-      case Type::number_unsigned: append_integer(v.get<uint64_t>(), out); return Status::ok();
-      case Type::number_float: return write_double(v.get<double>(), out);
-      case Type::string: return write_string(v.get_ref<const std::string&>(), "a string", out);
-      case Type::array: return write_array(v, depth + 1, out);
-      case Type::object: return write_object(v, depth + 1, out);
+      case Type::null:
+        out->append("null");
+        return Status::ok();
+      case Type::boolean:
+        out->append(v.get<bool>() ? "true" : "false");
+        return Status::ok();
+      case Type::number_integer:
+        append_integer(v.get<int64_t>(), out);
+        return Status::ok();
+      case Type::number_unsigned:
+        append_integer(v.get<uint64_t>(), out);
+        return Status::ok();
+      case Type::number_float:
+        return write_double(v.get<double>(), out);
+      case Type::string:
+        return write_string(v.get_ref<const std::string&>(), "a string", out);
+      case Type::array:
+        return write_array(v, depth + 1, out);
+      case Type::object:
+        return write_object(v, depth + 1, out);
       case Type::binary:
-      case Type::discarded: break;
+      case Type::discarded:
+        break;
     }
     return Status::invalid_argument("context holds a value that is not JSON");
   }
@@ -140,8 +168,8 @@ class CanonicalWriter {
   }
 
   static Status too_deep() {
-    return Status::invalid_argument("context nests deeper than " +
-                                    std::to_string(kMaxJsonDepth) + " levels");
+    return Status::invalid_argument("context nests deeper than " + std::to_string(kMaxJsonDepth) +
+                                    " levels");
   }
 
   Status write_array(const nlohmann::json& v, int depth, std::string* out) const {
@@ -236,8 +264,8 @@ Result<nlohmann::json> parse_json(std::string_view text, std::string_view what, 
   try {
     return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::exception& e) {
-    return Status::invalid_argument(std::string(what) + " is not valid JSON: " +
-                                    parser_message(e.what()));
+    return Status::invalid_argument(std::string(what) +
+                                    " is not valid JSON: " + parser_message(e.what()));
   } catch (const std::bad_alloc&) {
     return Status::resource_exhausted(std::string(what) + " is too large to parse");
   }

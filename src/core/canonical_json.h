@@ -10,11 +10,10 @@
 // Thread-safety: pure functions; safe to call from any thread.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "plancache/key_builder.h"
 #include "plancache/status.h"
@@ -24,6 +23,10 @@ namespace plancache::internal {
 // Deepest nesting of arrays/objects accepted in a context: `[[1]]` has depth
 // 2. Deeper input is rejected with invalid_argument.
 inline constexpr int kMaxJsonDepth = 128;
+
+// Deepest bracket nesting in `text`, counting only brackets outside strings;
+// stops early once `limit` is exceeded. Cheap pre-check before parsing.
+int bracket_depth(std::string_view text, int limit);
 
 // Parses JSON text. Errors (invalid_argument): malformed JSON (the message
 // names the parser's line/column), invalid UTF-8 in a string, nesting deeper

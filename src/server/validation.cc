@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 
+#include "core/canonical_json.h"
 #include "core/utf8.h"
 
 namespace plancache::internal {
@@ -13,30 +14,6 @@ using nlohmann::json;
 
 std::string field_error(std::string_view field, std::string_view what) {
   return "field '" + std::string(field) + "' " + std::string(what);
-}
-
-// True when `text` nests arrays / objects deeper than `limit` (brackets
-// inside strings do not count).
-bool nesting_exceeds(std::string_view text, size_t limit) {
-  size_t depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char ch = text[i];
-    if (in_string) {
-      if (ch == '\\') {
-        ++i;
-      } else if (ch == '"') {
-        in_string = false;
-      }
-    } else if (ch == '"') {
-      in_string = true;
-    } else if (ch == '[' || ch == '{') {
-      if (++depth > limit) return true;
-    } else if ((ch == ']' || ch == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return false;
 }
 
 int hex_value(char ch) {
@@ -85,7 +62,8 @@ Status validate_user_key(std::string_view key) {
   return Status::ok();
 }
 
-Status check_json_text(std::string_view body) {
+// The byte-level checks every JSON body passes before nlohmann sees it.
+static Status precheck_body(std::string_view body) {
   if (body.empty()) return Status::invalid_argument("request body is empty (expected JSON)");
   if (std::memchr(body.data(), '\0', body.size()) != nullptr) {
     return Status::invalid_argument("request body contains a NUL byte");
@@ -94,10 +72,16 @@ Status check_json_text(std::string_view body) {
     return Status::invalid_argument("request body is not valid UTF-8 (byte " + std::to_string(at) +
                                     ")");
   }
-  if (nesting_exceeds(body, kMaxRequestJsonDepth)) {
+  if (bracket_depth(body, static_cast<int>(kMaxRequestJsonDepth)) >
+      static_cast<int>(kMaxRequestJsonDepth)) {
     return Status::invalid_argument("request body nests deeper than " +
                                     std::to_string(kMaxRequestJsonDepth) + " levels");
   }
+  return Status::ok();
+}
+
+Status check_json_text(std::string_view body) {
+  PLANCACHE_RETURN_IF_ERROR(precheck_body(body));
   if (!json::accept(body.begin(), body.end())) {
     // Parse again only to get a message saying where.
     return parse_json_body(body).status();
@@ -106,18 +90,7 @@ Status check_json_text(std::string_view body) {
 }
 
 Result<json> parse_json_body(std::string_view body) {
-  if (body.empty()) return Status::invalid_argument("request body is empty (expected JSON)");
-  if (std::memchr(body.data(), '\0', body.size()) != nullptr) {
-    return Status::invalid_argument("request body contains a NUL byte");
-  }
-  if (const size_t at = find_invalid_utf8(body); at != std::string_view::npos) {
-    return Status::invalid_argument("request body is not valid UTF-8 (byte " + std::to_string(at) +
-                                    ")");
-  }
-  if (nesting_exceeds(body, kMaxRequestJsonDepth)) {
-    return Status::invalid_argument("request body nests deeper than " +
-                                    std::to_string(kMaxRequestJsonDepth) + " levels");
-  }
+  PLANCACHE_RETURN_IF_ERROR(precheck_body(body));
   try {
     return json::parse(body.begin(), body.end());
   } catch (const json::exception& e) {
