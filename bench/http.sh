@@ -21,7 +21,9 @@
 #   WRK_THREADS=2 CONNECTIONS=16
 #   REDIS_REQUESTS=300000 redis-benchmark -n
 #   PLAN_BYTES=4096 PLANS=1000
-#   IO_THREADS=0          plancache --io-threads (0 = one per core)
+#   IO_THREADS=1          plancache --io-threads (0 = one per core). Default 1: the
+#                         load generator shares this box's cores, and redis-server,
+#                         the peer, serves from one thread too (docs/decisions.md)
 #   BENCH_OUT=file        also append the result block to this file
 set -euo pipefail
 
@@ -33,7 +35,7 @@ connections="${CONNECTIONS:-16}"
 redis_requests="${REDIS_REQUESTS:-300000}"
 plan_bytes="${PLAN_BYTES:-4096}"
 plans="${PLANS:-1000}"
-io_threads="${IO_THREADS:-0}"
+io_threads="${IO_THREADS:-1}"
 py=/usr/bin/python3
 
 die() { echo "bench/http.sh: $*" >&2; exit 1; }
