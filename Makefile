@@ -6,7 +6,7 @@ ASAN_DIR    ?= build/asan
 FUZZ_SECONDS ?= 30
 ARGS ?=
 
-.PHONY: all deps build run test test-release test-asan fuzz bench bench-micro bench-http clean format
+.PHONY: all deps build run test test-release test-asan fuzz bench bench-micro bench-http bench-peers clean format
 
 all: build
 
@@ -37,13 +37,16 @@ test-asan: deps
 fuzz: deps
 	@scripts/run-fuzzers.sh $(FUZZ_SECONDS)
 
-bench: bench-micro bench-http
+bench: bench-micro bench-http bench-peers
 
 bench-micro: build
 	@for b in $(RELEASE_DIR)/bench/*_bench; do echo "== $$b"; $$b --benchmark_min_time=0.5; done
 
 bench-http: build
 	@bench/http.sh $(RELEASE_DIR)/plancache
+
+bench-peers: build
+	@bench/peers/caffeine.sh $(RELEASE_DIR)
 
 format:
 	@find include src tests bench fuzz -name '*.h' -o -name '*.cc' | xargs clang-format -i
