@@ -61,6 +61,10 @@ struct ServerConfig {
   // L1 bounds; 0 = unbounded. Defaults: 100,000 entries, 256 MiB.
   uint64_t l1_max_entries = 100'000;
   uint64_t l1_max_bytes = 256ull << 20;
+  // Disk tier (L2) byte bound; 0 = unbounded. Default: 1 GiB.
+  uint64_t l2_max_bytes = 1ull << 30;
+  // fsync the disk tier's log before a write is acknowledged. Default: false.
+  bool sync_writes = false;
   // TTL of puts that give none; 0 = never expire. Default: 3600 s.
   int64_t default_ttl_s = 3600;
   // I/O threads; 0 = one per hardware thread. Default: 0.
@@ -112,6 +116,8 @@ struct ServeFlags {
   std::optional<std::string> api_token;
   std::optional<std::string> l1_max_entries;
   std::optional<std::string> l1_max_bytes;
+  std::optional<std::string> l2_max_bytes;
+  std::optional<std::string> sync_writes;
   std::optional<std::string> default_ttl_s;
   std::optional<std::string> io_threads;
   std::optional<std::string> max_body_bytes;

@@ -77,10 +77,11 @@ Status apply_ignored(ServerConfig& c, std::string_view v, std::string_view sourc
   return Status::ok();
 }
 
-Status apply_cache_enabled(ServerConfig& c, std::string_view v, std::string_view source) {
+template <bool ServerConfig::*Member>
+Status apply_bool(ServerConfig& c, std::string_view v, std::string_view source) {
   auto b = parse_bool_setting(v, source);
   if (!b.is_ok()) return b.status();
-  c.cache_enabled = *b;
+  c.*Member = *b;
   return Status::ok();
 }
 
@@ -97,12 +98,12 @@ Status apply_log_level(ServerConfig& c, std::string_view v, std::string_view sou
 
 constexpr int64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
 
-const std::array<ServeSetting, 23> kSettings = {{
+const std::array<ServeSetting, 25> kSettings = {{
     {"host", &ServeFlags::host, "Address to listen on (non-loopback needs --admin-token)",
      "127.0.0.1", &apply_host},
     {"port", &ServeFlags::port, "TCP port (0 = ephemeral)", "8080", &apply_port},
     {"data_dir", &ServeFlags::data_dir,
-     "Disk tier directory, \"\" = none (disk tier not in this build yet)", "./plancache-data",
+     "Disk tier directory, \"\" = no disk tier", "./plancache-data",
      &apply_string<&ServerConfig::data_dir>},
     {"redis_url", &ServeFlags::redis_url, "Shared Redis tier (not supported yet)", "",
      &apply_string<&ServerConfig::redis_url>},
@@ -119,6 +120,11 @@ const std::array<ServeSetting, 23> kSettings = {{
      "100000", &apply_int<uint64_t, &ServerConfig::l1_max_entries, 0, kMaxI64>},
     {"l1_max_bytes", &ServeFlags::l1_max_bytes, "Memory tier byte bound (0 = unbounded)",
      "268435456", &apply_int<uint64_t, &ServerConfig::l1_max_bytes, 0, kMaxI64>},
+    {"l2_max_bytes", &ServeFlags::l2_max_bytes, "Disk tier byte bound (0 = unbounded)",
+     "1073741824", &apply_int<uint64_t, &ServerConfig::l2_max_bytes, 0, kMaxI64>},
+    {"sync_writes", &ServeFlags::sync_writes,
+     "true: fsync the disk tier's log before acknowledging a write (survives power loss)",
+     "false", &apply_bool<&ServerConfig::sync_writes>},
     {"default_ttl_s", &ServeFlags::default_ttl_s, "TTL of puts that give none (0 = forever)",
      "3600", &apply_int<int64_t, &ServerConfig::default_ttl_s, 0, kMaxI64 / 1000>},
     {"io_threads", &ServeFlags::io_threads, "I/O threads (0 = one per core)", "0",
@@ -139,7 +145,7 @@ const std::array<ServeSetting, 23> kSettings = {{
     {"ignored_context_fields", &ServeFlags::ignored_context_fields,
      "Comma-separated context members ignored by the key", "", &apply_ignored},
     {"cache_enabled", &ServeFlags::cache_enabled,
-     "false: plan lookups miss and plan puts are dropped", "true", &apply_cache_enabled},
+     "false: plan lookups miss and plan puts are dropped", "true", &apply_bool<&ServerConfig::cache_enabled>},
     {"min_compute_ms", &ServeFlags::min_compute_ms,
      "Plans that took less to compute are not stored", "0",
      &apply_int<int64_t, &ServerConfig::min_compute_ms, 0, kMaxI64>},

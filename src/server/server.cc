@@ -124,8 +124,8 @@ Result<std::unique_ptr<Server>> Server::start(ServerConfig config) {
   if (!endpoint.is_ok()) return endpoint.status();
   PLANCACHE_RETURN_IF_ERROR(check_startup(config, *endpoint));
   if (!config.data_dir.empty()) {
-    impl->logger->info("the disk tier is not available in this build; --data-dir '{}' is ignored",
-                       config.data_dir);
+    impl->logger->info("disk tier (l2) in '{}', up to {} bytes{}", config.data_dir,
+                       config.l2_max_bytes, config.sync_writes ? ", synchronous writes" : "");
   }
   auto service = internal::Service::create(config);
   if (!service.is_ok()) return service.status();

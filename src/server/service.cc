@@ -1,5 +1,6 @@
 #include "server/service.h"
 
+#include "plancache/disk_tier.h"
 #include "plancache/memory_tier.h"
 #include "server/auth.h"
 #include "server/errors.h"
@@ -38,6 +39,19 @@ Result<std::unique_ptr<Service>> Service::create(const server::ServerConfig& con
 
   CacheOptions options;
   options.tiers.push_back(std::move(tier).value());
+  if (!config.data_dir.empty()) {
+    DiskTierOptions l2;
+    l2.path = config.data_dir;
+    l2.max_bytes = config.l2_max_bytes;
+    l2.sync_writes = config.sync_writes;
+    l2.clock = clock;
+    auto disk = new_disk_tier(std::move(l2));
+    if (!disk.is_ok()) {
+      return Status(disk.status().code(),
+                    "cannot open the disk tier (--data-dir): " + disk.status().message());
+    }
+    options.tiers.push_back(std::move(disk).value());
+  }
   options.default_ttl_ms = config.default_ttl_s * 1000;
   options.clock = clock;
   auto cache = new_cache(std::move(options));

@@ -1,6 +1,9 @@
 // Server::start refusals, bind failures and run_server's exit codes.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/sinks/ringbuffer_sink.h>
 
@@ -69,17 +72,18 @@ TEST(ServerStartTest, RunServerExits2OnRefusedConfig) {
   EXPECT_EQ(server::run_server(config), 2);
 }
 
-TEST(ServerStartTest, DataDirIsLoggedAsNotAvailableAndStartupContinues) {
+TEST(ServerStartTest, DataDirOpensTheDiskTier) {
   std::ostringstream log;
   auto config = test_config();
   config.logger = std::make_shared<spdlog::logger>(
       "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
-  config.data_dir = "./plancache-data";
+  config.data_dir = ::testing::TempDir() + "plancache-start-test-" + std::to_string(::getpid());
   {
     TestServer server(config);
     EXPECT_TRUE(server.ok());
   }
-  EXPECT_THAT(log.str(), HasSubstr("disk tier is not available"));
+  std::filesystem::remove_all(config.data_dir);
+  EXPECT_THAT(log.str(), HasSubstr("disk tier (l2) in '" + config.data_dir + "'"));
   EXPECT_THAT(log.str(), HasSubstr("listening on http://127.0.0.1:"));
 }
 
