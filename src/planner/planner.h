@@ -1,0 +1,88 @@
+// Planner: the upstream that makes a plan on a cache miss (SPEC §3,
+// --planner-url / --planner-cmd). The read-through path of the server calls
+// plan() from a worker thread when no tier has the plan; the answer is stored
+// and returned to every caller waiting for that key.
+//
+// Two implementations:
+// - HTTP (new_http_planner): POST {"goal","context","namespace"} to a URL,
+//   the response body is the plan JSON. Connections are reused; a call has a
+//   timeout; a connection failure (refused, reset before any answer) is
+//   retried a bounded number of times with exponential backoff. An answer
+//   that arrived (any status, any body) is never retried.
+// - Command (new_command_planner): runs a command through /bin/sh -c, writes
+//   the same JSON to its stdin, reads the plan JSON from its stdout. A
+//   command still running at its timeout is killed (SIGKILL to its process
+//   group). At most max_concurrent commands run at once; further calls wait.
+//
+// Thread-safety: plan() may be called concurrently from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "plancache/status.h"
+
+namespace plancache::internal {
+
+struct PlanRequest {
+  std::string goal;
+  std::string context_json = "null";  // JSON text: an object, or null
+  std::string ns = "default";
+};
+
+// The JSON document sent to a planner: {"goal","context","namespace"}.
+std::string planner_request_body(const PlanRequest& request);
+
+class Planner {
+ public:
+  virtual ~Planner() = default;
+
+  // Makes one plan. Returns the plan as compact JSON text (the planner's
+  // answer parsed and re-serialised, so it is always valid JSON).
+  // Errors (all kBadGateway, the message naming the planner and the cause):
+  // connection refused / reset after the retries, timeout after N ms,
+  // HTTP status other than 2xx (with the start of the body), an answer that
+  // is not JSON, a command that exits non-zero (with the start of its
+  // stderr) or is killed at its timeout.
+  virtual Result<std::string> plan(const PlanRequest& request) = 0;
+
+  // "http://host:port/path" or "command '<cmd>'": for log lines and errors.
+  virtual std::string describe() const = 0;
+};
+
+struct HttpPlannerOptions {
+  // http://host[:port][/path]. https is not supported (invalid_argument).
+  std::string url;
+  // Whole call: connect, send, read the answer. Default: 120 s.
+  uint32_t timeout_ms = 120'000;
+  // Extra attempts after a connection failure. Default: 2.
+  uint32_t max_retries = 2;
+  // Backoff before retry n (n = 1, 2, ...) is initial_backoff_ms * 2^(n-1).
+  // Default: 50 ms.
+  uint32_t initial_backoff_ms = 50;
+  // Idle keep-alive connections kept for reuse. Default: 16.
+  uint32_t max_idle_connections = 16;
+  // Largest answer accepted (larger → bad_gateway). Default: 64 MiB.
+  uint64_t max_answer_bytes = 64ull << 20;
+};
+
+// Errors: invalid_argument for a URL that is not http://host[:port][/path].
+Result<std::unique_ptr<Planner>> new_http_planner(HttpPlannerOptions options);
+
+struct CommandPlannerOptions {
+  // Run as /bin/sh -c '<command>'. REQUIRED: non-empty.
+  std::string command;
+  // Default: 120 s.
+  uint32_t timeout_ms = 120'000;
+  // Commands running at once; more calls wait for a slot. Default: 8.
+  uint32_t max_concurrent = 8;
+  // Largest stdout accepted (larger → bad_gateway, command killed).
+  // Default: 64 MiB.
+  uint64_t max_answer_bytes = 64ull << 20;
+};
+
+// Errors: invalid_argument for an empty command or max_concurrent 0.
+Result<std::unique_ptr<Planner>> new_command_planner(CommandPlannerOptions options);
+
+}  // namespace plancache::internal
