@@ -29,8 +29,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "plancache/clock.h"
 #include "plancache/status.h"
@@ -53,6 +55,11 @@ struct DiskTierOptions {
   // Values of at least this many bytes are zstd-compressed in the envelope.
   // Default: 4096.
   size_t compress_threshold = 4096;
+  // Whether the values of a namespace may be compressed (the namespace
+  // policy's `compress`); false = stored as is whatever their size. Called
+  // on every put, from any thread: must be thread-safe and must not call
+  // into the tier. Default: null = every namespace may be.
+  std::function<bool(std::string_view ns)> compress_namespace;
   // Memory for RocksDB write buffers (memtables), all column families
   // together. Default: 16 MiB.
   uint64_t write_buffer_bytes = 16ull << 20;

@@ -7,6 +7,7 @@
 // Thread-safety: every method may be called concurrently from any thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -14,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "plancache/entry.h"
 #include "plancache/status.h"
@@ -55,12 +57,24 @@ struct TierStats {
   uint64_t invalidations = 0;  // removed by invalidate / clear / evict
   uint64_t errors = 0;
   uint64_t corrupt_entries = 0;  // failed their checksum on read; deleted (disk tier)
+  // Write-behind mode (a tier wrapped by the write-behind decorator; 0 otherwise):
+  uint64_t pending_writes = 0;     // puts accepted but not yet written to the tier
+  uint64_t write_behind_full = 0;  // puts written synchronously because the queue was full
   std::map<std::string, NamespaceCounters> namespaces;
 
   double hit_rate() const {
     const uint64_t total = hits + misses;
     return total == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(total);
   }
+};
+
+// One row of Tier::list(): an entry's key and metadata, without its value.
+struct ListedEntry {
+  CacheKey key;
+  int64_t created_ms = 0;
+  int64_t expires_ms = 0;    // 0 = never expires
+  uint64_t value_bytes = 0;  // size of the stored value (uncompressed)
+  std::vector<std::string> tags;
 };
 
 class Tier {
@@ -98,6 +112,18 @@ class Tier {
   virtual uint64_t purge_expired() { return 0; }
 
   virtual TierStats stats() const = 0;
+
+  // The live (unexpired) entries matching `selector`, ordered by
+  // CacheKey::encoded() (so by namespace, then plans before user keys, then
+  // id), at most `limit` of them: the first `limit` in that order. Read-only:
+  // never removes what it meets. Errors: invalid_argument for a malformed
+  // selector; failed_precondition from tiers that cannot list (the default).
+  virtual Result<std::vector<ListedEntry>> list(const Selector& selector, size_t limit) {
+    (void)selector;
+    (void)limit;
+    return Status::failed_precondition("tier '" + std::string(name()) +
+                                       "' cannot list its entries");
+  }
 };
 
 // Called after an entry left a tier (never while a tier lock is held). Must

@@ -8,6 +8,11 @@
 // Write path: put() writes every tier (write-through) and reports the first
 // error after trying them all. Invalidations go to every tier.
 //
+// Listing: every tier lists at most `limit` rows in key order; the union,
+// one row per key (the fastest tier's), is cut to `limit` -- the first
+// `limit` keys overall are among the first `limit` of some tier. A tier that
+// fails is skipped, as on the read path.
+//
 // Read-through: get_or_compute() looks up, and on a miss joins the key's
 // single flight. The leader re-checks the tiers (another leader may have
 // stored the entry between our miss and our joining), runs the compute
@@ -17,6 +22,7 @@
 #include <atomic>
 
 #include "cache/latency_histogram.h"
+#include "cache/listing.h"
 #include "cache/single_flight.h"
 #include "core/selector_match.h"
 #include "plancache/cache.h"
@@ -34,9 +40,11 @@ class MultiTierCache final : public Cache {
         clock_(options.clock ? std::move(options.clock) : system_clock()),
         policies_(std::move(options.policies)) {}
 
-  Lookup get(const CacheKey& key) override {
+  using Cache::get;
+
+  Lookup get(const CacheKey& key, const GetOptions& get_options) override {
     const int64_t start = clock_->monotonic_ns();
-    Lookup found = lookup_tiers(key);
+    Lookup found = lookup_tiers(key, get_options.allow_stale);
     get_latency_.record(clock_->monotonic_ns() - start);
     gets_.fetch_add(1, std::memory_order_relaxed);
     (found.hit() ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
@@ -47,8 +55,8 @@ class MultiTierCache final : public Cache {
     if (value == nullptr) return Status::invalid_argument("value must not be null");
     const int64_t ttl = options.ttl_ms.value_or(default_ttl_for(key.ns()));
     if (ttl < 0) return Status::invalid_argument("ttl must not be negative");
-    EntryPtr entry =
-        make_entry(std::move(value), clock_->now_ms(), ttl, options.compute_ms, options.tags);
+    EntryPtr entry = make_entry(std::move(value), clock_->now_ms(), ttl, options.compute_ms,
+                                options.tags, options.stale_grace_ms);
     return put_all(key, entry, tiers_.size());
   }
 
@@ -99,6 +107,25 @@ class MultiTierCache final : public Cache {
     return total;
   }
 
+  Result<std::vector<ListedEntry>> list(const Selector& selector, size_t limit) override {
+    PLANCACHE_RETURN_IF_ERROR(internal::validate_selector(selector));
+    // Like get(): a namespace's listing skips the tiers its policy does not use.
+    const NamespacePolicy* policy = selector.ns ? policy_for(*selector.ns) : nullptr;
+    std::vector<std::vector<ListedEntry>> per_tier;
+    Status first_error;
+    for (size_t i = 0; i < tiers_.size(); ++i) {
+      if (!uses(policy, i)) continue;
+      Result<std::vector<ListedEntry>> r = tiers_[i]->list(selector, limit);
+      if (r.is_ok()) {
+        per_tier.push_back(std::move(r).value());
+      } else if (first_error.is_ok()) {
+        first_error = r.status();
+      }
+    }
+    if (per_tier.empty() && !first_error.is_ok()) return first_error;
+    return internal::merge_listings(std::move(per_tier), limit);
+  }
+
   CacheStats stats() const override {
     CacheStats out;
     for (const auto& tier : tiers_) out.tiers.push_back(tier->stats());
@@ -132,18 +159,23 @@ class MultiTierCache final : public Cache {
     return policy == nullptr || policy->uses_tier(tiers_[tier]->name());
   }
 
-  Lookup lookup_tiers(const CacheKey& key) {
+  // A stale entry (past its TTL, in its grace period) is returned only when
+  // `allow_stale`; otherwise it is a miss, and lower tiers are not asked
+  // (they hold the same entry, promoted from below or written through).
+  Lookup lookup_tiers(const CacheKey& key, bool allow_stale) {
     const NamespacePolicy* policy = policy_for(key.ns());
     for (size_t i = 0; i < tiers_.size(); ++i) {
       if (!uses(policy, i)) continue;
       Result<EntryPtr> r = tiers_[i]->get(key);
       if (!r.is_ok() || *r == nullptr) continue;  // tier errors are counted by the tier
+      const bool stale = (*r)->meta.stale_at(clock_->now_ms());
+      if (stale && !allow_stale) return Lookup{};
       if (i > 0) {
         // Best effort: a failed promotion only costs a later lower-tier hit.
         (void)put_all(key, *r, i);
         promotions_.fetch_add(1, std::memory_order_relaxed);
       }
-      return Lookup{std::move(*r), tiers_[i]->name()};
+      return Lookup{std::move(*r), tiers_[i]->name(), stale};
     }
     return Lookup{};
   }
@@ -161,7 +193,7 @@ class MultiTierCache final : public Cache {
   }
 
   Result<FlightOutcome> lead_compute(const CacheKey& key, const ComputeFn& compute) {
-    Lookup again = lookup_tiers(key);
+    Lookup again = lookup_tiers(key, /*allow_stale=*/false);
     if (again.hit()) return FlightOutcome{again.entry, true, again.tier};
 
     computes_.fetch_add(1, std::memory_order_relaxed);
@@ -177,7 +209,7 @@ class MultiTierCache final : public Cache {
     if (options.compute_ms == 0) options.compute_ms = static_cast<uint32_t>(elapsed_ms);
     const int64_t ttl = options.ttl_ms.value_or(default_ttl_for(key.ns()));
     EntryPtr entry = make_entry(computed->value, clock_->now_ms(), std::max<int64_t>(ttl, 0),
-                                options.compute_ms, options.tags);
+                                options.compute_ms, options.tags, options.stale_grace_ms);
     const NamespacePolicy* policy = policy_for(key.ns());
     const bool worth_keeping =
         policy == nullptr || static_cast<int64_t>(options.compute_ms) >= policy->min_compute_ms;

@@ -42,13 +42,23 @@ NamespacePolicies::NamespacePolicies() {
 Status NamespacePolicies::set(const std::string& name, NamespacePolicy policy) {
   PLANCACHE_RETURN_IF_ERROR(validate_namespace_name(name));
   const std::string where = "namespace '" + name + "': ";
-  if (policy.max_entries == 0) return Status::invalid_argument(where + "max_entries must be > 0");
-  if (policy.max_bytes == 0) return Status::invalid_argument(where + "max_bytes must be > 0");
   if (policy.default_ttl_ms < 0) {
-    return Status::invalid_argument(where + "ttl must not be negative");
+    return Status::invalid_argument(where + "default_ttl must not be negative");
   }
   if (policy.min_compute_ms < 0) {
     return Status::invalid_argument(where + "min_compute_ms must not be negative");
+  }
+  if (policy.stale_while_revalidate_s < 0) {
+    return Status::invalid_argument(where + "stale_while_revalidate_s must not be negative");
+  }
+  if (policy.stale_if_error_s < 0) {
+    return Status::invalid_argument(where + "stale_if_error_s must not be negative");
+  }
+  if (!policy.planner_url.empty() && !policy.planner_cmd.empty()) {
+    return Status::invalid_argument(where + "give planner_url or planner_cmd, not both");
+  }
+  if (policy.tiers.empty()) {
+    return Status::invalid_argument(where + "tiers must name at least one of l1, l2, shared");
   }
   for (const auto& tier : policy.tiers) {
     if (tier != "l1" && tier != "l2" && tier != "shared") {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "cache/listing.h"
+
 namespace plancache::internal {
 namespace {
 
@@ -32,6 +34,19 @@ class NamespacedTier final : public Tier {
     uint64_t total = 0;
     for (auto& [ns, tier] : tiers_) total += tier->purge_expired();
     return total;
+  }
+
+  // One namespace: its sub-tier. None: every sub-tier's rows merged in key
+  // order (the sub-tiers hold distinct namespaces, so no key repeats).
+  Result<std::vector<ListedEntry>> list(const Selector& selector, size_t limit) override {
+    if (selector.ns) return route(*selector.ns).list(selector, limit);
+    std::vector<std::vector<ListedEntry>> per_tier;
+    for (auto& [ns, tier] : tiers_) {
+      Result<std::vector<ListedEntry>> r = tier->list(selector, limit);
+      if (!r.is_ok()) return r.status();
+      per_tier.push_back(std::move(r).value());
+    }
+    return merge_listings(std::move(per_tier), limit);
   }
 
   TierStats stats() const override {
@@ -72,6 +87,8 @@ class NamespacedTier final : public Tier {
     out.invalidations += s.invalidations;
     out.errors += s.errors;
     out.corrupt_entries += s.corrupt_entries;
+    out.pending_writes += s.pending_writes;
+    out.write_behind_full += s.write_behind_full;
     for (const auto& [ns, c] : s.namespaces) {
       NamespaceCounters& dst = out.namespaces[ns];
       dst.entries += c.entries;
@@ -98,7 +115,8 @@ Result<std::unique_ptr<Tier>> new_namespaced_tier(std::string tier_name,
     if (!tier.is_ok()) return tier.status();
     tiers.emplace(ns, std::move(tier).value());
   }
-  return std::unique_ptr<Tier>(std::make_unique<NamespacedTier>(std::move(tier_name), std::move(tiers)));
+  return std::unique_ptr<Tier>(
+      std::make_unique<NamespacedTier>(std::move(tier_name), std::move(tiers)));
 }
 
 SubTierFactory memory_sub_tier_factory(MemoryTierOptions base) {

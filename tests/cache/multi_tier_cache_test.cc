@@ -120,6 +120,38 @@ TEST_F(CacheTest, TtlExpiresAndZeroMeansForever) {
   EXPECT_TRUE(cache_->get(forever).hit());
 }
 
+TEST_F(CacheTest, StaleEntriesAreMissesUnlessAskedFor) {
+  PutOptions graced;
+  graced.ttl_ms = 1000;
+  graced.stale_grace_ms = 5000;
+  ASSERT_TRUE(cache_->put(key_, bytes("old"), graced).is_ok());
+  const GetOptions allow{.allow_stale = true};
+  clock_->advance_ms(999);
+  Lookup fresh = cache_->get(key_, allow);
+  ASSERT_TRUE(fresh.hit());
+  EXPECT_FALSE(fresh.stale);
+  clock_->advance_ms(1);
+  EXPECT_FALSE(cache_->get(key_).hit()) << "a stale entry is a miss for a plain get";
+  Lookup stale = cache_->get(key_, allow);
+  ASSERT_TRUE(stale.hit());
+  EXPECT_TRUE(stale.stale);
+  EXPECT_EQ(*stale.entry->value, "old");
+
+  // get_or_compute never serves it: it recomputes.
+  int runs = 0;
+  auto computed = cache_->get_or_compute(key_, [&]() -> Result<Computed> {
+    ++runs;
+    return Computed{bytes("new"), graced};
+  });
+  ASSERT_TRUE(computed.is_ok());
+  EXPECT_EQ(runs, 1);
+  EXPECT_FALSE(computed->cached);
+  EXPECT_EQ(*cache_->get(key_).entry->value, "new");
+
+  clock_->advance_ms(6000);
+  EXPECT_FALSE(cache_->get(key_, allow).hit()) << "gone after the grace period";
+}
+
 TEST_F(CacheTest, NegativeTtlIsRejected) {
   PutOptions bad;
   bad.ttl_ms = -1;

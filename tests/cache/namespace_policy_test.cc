@@ -21,6 +21,14 @@ TEST(NamespaceName, RejectsHostileNames) {
   EXPECT_TRUE(validate_namespace_name(std::string(64, 'a')).is_ok());
 }
 
+TEST(NamespacePolicies, ReadThroughFieldsDefaultToOff) {
+  const NamespacePolicy p;
+  EXPECT_EQ(p.stale_while_revalidate_s, 0);
+  EXPECT_EQ(p.stale_if_error_s, 0);
+  EXPECT_EQ(p.planner_url, "") << "empty = the server-wide planner";
+  EXPECT_EQ(p.planner_cmd, "");
+}
+
 TEST(NamespacePolicies, PresetsAndFallback) {
   NamespacePolicies p;
   for (auto name : {"default", "docs", "standard", "heavy", "checkpoints"}) {
@@ -40,10 +48,27 @@ TEST(NamespacePolicies, SetValidates) {
   Status s = p.set("mine", bad);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("l9"), std::string::npos);
+  bad.tiers = {};
+  EXPECT_FALSE(p.set("mine", bad).is_ok()) << "no tier at all";
   bad.tiers = {"l1"};
-  bad.max_entries = 0;
+  bad.default_ttl_ms = -1;
   EXPECT_FALSE(p.set("mine", bad).is_ok());
+  bad.default_ttl_ms = 0;
+  bad.stale_while_revalidate_s = -1;
+  EXPECT_NE(p.set("mine", bad).message().find("stale_while_revalidate_s"), std::string::npos);
+  bad.stale_while_revalidate_s = 0;
+  bad.stale_if_error_s = -1;
+  EXPECT_NE(p.set("mine", bad).message().find("stale_if_error_s"), std::string::npos);
+  bad.stale_if_error_s = 0;
+  bad.planner_url = "http://127.0.0.1:1/plan";
+  bad.planner_cmd = "planner";
+  EXPECT_NE(p.set("mine", bad).message().find("not both"), std::string::npos);
+  EXPECT_FALSE(p.configured("mine")) << "a refused policy is not stored";
   EXPECT_FALSE(p.set("../x", NamespacePolicy{}).is_ok());
+  NamespacePolicy unbounded;
+  unbounded.max_entries = 0;  // 0 = unbounded, as for the memory tier
+  unbounded.max_bytes = 0;
+  EXPECT_TRUE(p.set("big", unbounded).is_ok());
   EXPECT_TRUE(p.set("mine", NamespacePolicy{}).is_ok());
   EXPECT_TRUE(p.configured("mine"));
 }

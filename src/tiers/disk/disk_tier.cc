@@ -62,6 +62,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 #include <utility>
 
 #include "core/selector_match.h"
@@ -355,7 +356,11 @@ Result<EntryPtr> DiskTier::get(const CacheKey& key) {
 
 Status DiskTier::put(const CacheKey& key, EntryPtr entry) {
   if (!entry || !entry->value) return Status::invalid_argument("disk tier: put of a null entry");
-  Result<Bytes> envelope = encode_entry(key, *entry, codec_);
+  CodecOptions codec = codec_;
+  if (options_.compress_namespace && !options_.compress_namespace(key.ns())) {
+    codec.compress_threshold = std::numeric_limits<size_t>::max();  // never reached
+  }
+  Result<Bytes> envelope = encode_entry(key, *entry, codec);
   if (!envelope.is_ok()) return envelope.status();
   const std::string& k = key.encoded();
   MetaRecord meta{.stamp = 0,

@@ -84,6 +84,8 @@ class DiskTier final : public Tier {
   Result<uint64_t> evict_fraction(double fraction) override;
   uint64_t purge_expired() override;
   TierStats stats() const override;
+  // Walks `meta` over the narrowest key range the selector allows (disk_list.cc).
+  Result<std::vector<ListedEntry>> list(const Selector& selector, size_t limit) override;
 
   // Test hooks.
   // Keys visited by every iteration this tier ran since it was opened

@@ -15,8 +15,10 @@
 // them (so payloads are also freed outside the lock). A listener that throws
 // is counted in stats().errors and does not stop the others.
 //
-// Bulk operations (invalidate, evict_fraction, purge_expired) lock one shard
-// at a time; purge_expired holds a lock for at most kPurgeBatch removals.
+// Bulk operations (invalidate, evict_fraction, purge_expired, list) lock one
+// shard at a time; purge_expired holds a lock for at most kPurgeBatch
+// removals. list keeps a bounded max-heap across shards (the `limit`
+// smallest keys seen so far), so it allocates O(limit), not O(entries).
 #include "tiers/memory/memory_tier_impl.h"
 
 #include <algorithm>
@@ -169,6 +171,16 @@ uint64_t MemoryTier::purge_expired() {
     } while (n == kPurgeBatch);
   }
   return total;
+}
+
+Result<std::vector<ListedEntry>> MemoryTier::list(const Selector& selector, size_t limit) {
+  PLANCACHE_RETURN_IF_ERROR(validate_selector(selector));
+  ListHeap heap;
+  if (limit == 0) return heap;
+  const int64_t now = options_.clock->now_ms();
+  for (const auto& shard : shards_) shard->list(selector, now, limit, &heap);
+  std::sort_heap(heap.begin(), heap.end(), listed_before);
+  return heap;
 }
 
 TierStats MemoryTier::stats() const {

@@ -40,6 +40,8 @@ class MemoryTier final : public Tier {
   Result<uint64_t> evict_fraction(double fraction) override;
   uint64_t purge_expired() override;
   TierStats stats() const override;
+  // Visits every shard under its lock in turn (not atomic across shards).
+  Result<std::vector<ListedEntry>> list(const Selector& selector, size_t limit) override;
 
   // --- internal hooks, for tests and benchmarks ---
   size_t shard_count() const { return shards_.size(); }

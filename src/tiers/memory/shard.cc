@@ -232,26 +232,30 @@ bool Shard::erase(const CacheKey& key, int64_t now_ms, Removals* removed) {
 
 // The nodes `selector` matches, visiting only the smallest index that covers
 // it: a tag's node set, else a namespace's list, else the whole table.
-std::vector<Node*> Shard::match(const Selector& selector) {
-  std::vector<Node*> out;
-  const bool ns_only = selector_is_namespace_only(selector);
-  auto visit = [&](Node* n) {
-    ++scanned_;
-    if (ns_only || node_matches(selector, *n)) out.push_back(n);
-  };
+template <typename Fn>
+void Shard::for_each_candidate(const Selector& selector, Fn&& fn) const {
   if (selector.tag) {
     auto it = tags_.find(std::string_view(*selector.tag));
     if (it != tags_.end()) {
-      for (Node* n : it->second) visit(n);
+      for (Node* n : it->second) fn(n);
     }
   } else if (selector.ns) {
     auto it = namespaces_.find(std::string_view(*selector.ns));
     if (it != namespaces_.end()) {
-      for (Node* n = it->second->nodes.front(); n != nullptr; n = NamespaceList::next(n)) visit(n);
+      for (Node* n = it->second->nodes.front(); n != nullptr; n = NamespaceList::next(n)) fn(n);
     }
   } else {
-    table_.for_each(visit);
+    table_.for_each(fn);
   }
+}
+
+std::vector<Node*> Shard::match(const Selector& selector) {
+  std::vector<Node*> out;
+  const bool ns_only = selector_is_namespace_only(selector);
+  for_each_candidate(selector, [&](Node* n) {
+    ++scanned_;
+    if (ns_only || node_matches(selector, *n)) out.push_back(n);
+  });
   return out;
 }
 
@@ -308,6 +312,33 @@ uint64_t Shard::evict_fraction(double fraction, FractionCarry* carry, Removals* 
   }
   invalidations_ += count;
   return count;
+}
+
+// --- listing ---------------------------------------------------------------------
+
+bool listed_before(const ListedEntry& a, const ListedEntry& b) {
+  return a.key.encoded() < b.key.encoded();
+}
+
+// A bounded top-k: the heap's front is the largest key kept, so a candidate
+// is built (key, tags copied) only when it beats that key or the heap still
+// has room.
+void Shard::list(const Selector& selector, int64_t now_ms, size_t limit, ListHeap* heap) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const bool ns_only = selector_is_namespace_only(selector);
+  for_each_candidate(selector, [&](Node* n) {
+    if (is_expired(n, now_ms)) return;
+    if (heap->size() >= limit && n->key() >= heap->front().key.encoded()) return;
+    if (!ns_only && !node_matches(selector, *n)) return;
+    const EntryMeta& meta = n->entry->meta;
+    heap->push_back(ListedEntry{n->make_key(), meta.created_ms, meta.expires_ms,
+                                n->entry->value->size(), meta.tags});
+    std::push_heap(heap->begin(), heap->end(), listed_before);
+    if (heap->size() > limit) {
+      std::pop_heap(heap->begin(), heap->end(), listed_before);
+      heap->pop_back();
+    }
+  });
 }
 
 // --- introspection ---------------------------------------------------------------

@@ -55,6 +55,12 @@ struct FractionProgress {
 };
 using FractionCarry = std::map<std::string, FractionProgress, std::less<>>;
 
+// The rows of one Tier::list() call, gathered shard by shard: a max-heap on
+// CacheKey::encoded() holding at most the call's `limit` smallest keys.
+using ListHeap = std::vector<ListedEntry>;
+// Orders ListHeap rows by encoded key (the heap's comparator).
+bool listed_before(const ListedEntry& a, const ListedEntry& b);
+
 class alignas(64) Shard final : private EvictionSink {
  public:
   explicit Shard(const ShardConfig& config);
@@ -92,6 +98,11 @@ class alignas(64) Shard final : private EvictionSink {
   // first (kInvalidated); `carry` spreads the rounding over the shards.
   uint64_t evict_fraction(double fraction, FractionCarry* carry, Removals* removed);
 
+  // Adds this shard's live entries matching `selector` to *heap, keeping
+  // only the `limit` smallest keys in it. Removes nothing.
+  // REQUIRES: validate_selector(selector) is OK; limit > 0.
+  void list(const Selector& selector, int64_t now_ms, size_t limit, ListHeap* heap) const;
+
   // Adds this shard's counters to *stats (everything but the bounds).
   void collect_stats(TierStats* stats) const;
 
@@ -118,6 +129,10 @@ class alignas(64) Shard final : private EvictionSink {
   void count_miss(std::string_view ns);
   void replace_in_place(Node* node, EntryPtr entry, uint64_t charge);
   std::vector<Node*> match(const Selector& selector);
+  // Calls fn(Node*) for every node of the smallest index that covers
+  // `selector` (a tag's set, a namespace's list, else the table).
+  template <typename Fn>
+  void for_each_candidate(const Selector& selector, Fn&& fn) const;
 
   // Guards every member below; held for one operation, never while calling
   // out of the shard.

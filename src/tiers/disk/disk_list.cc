@@ -1,0 +1,141 @@
+// DiskTier::list: the live entries matching a selector, in key order.
+//
+// Idea: `meta` is keyed like `entries` (CacheKey::encoded(), "<ns>\0<kind><id>")
+// but holds only small records (created, expires, tags), so the walk reads
+// `meta`, not the envelopes. It covers the narrowest key range the selector
+// allows: `<ns>\0` for a namespace, `<ns>\0u<literal prefix>` for a prefix or
+// pattern within a namespace, the whole family otherwise; a tag without a
+// namespace walks the `tags` index instead (`<tag>\0`, not in key order: a
+// max-heap keeps the `limit` smallest keys). A `meta` walk is in key order,
+// so it stops after `limit` matches. Only a row that is returned pays for a
+// point read of its envelope, decoded (checksum verified) for the value size:
+// the one figure `meta` does not hold.
+//
+// Invariants: every read of one call uses one RocksDB snapshot, so a row's
+// meta record and envelope belong to the same write. list() is read-only: an
+// expired, corrupt or unreadable entry is skipped here and left to get() and
+// purge_expired() to remove (and count).
+#include <rocksdb/db.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/snapshot.h>
+
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "core/selector_match.h"
+#include "tiers/disk/disk_tier_impl.h"
+
+namespace plancache::internal {
+namespace {
+
+// The first key of the range a selector can match in `meta` ("" = from the
+// start); the range ends at prefix_successor() of it.
+std::string meta_lower_bound(const Selector& selector) {
+  if (!selector.ns) return "";
+  std::string lower = *selector.ns + '\0';
+  if (selector.prefix) {
+    lower += static_cast<char>(KeyKind::kUser) + *selector.prefix;
+  } else if (selector.pattern) {
+    lower += static_cast<char>(KeyKind::kUser);
+    lower += glob_literal_prefix(*selector.pattern);
+  }
+  return lower;
+}
+
+}  // namespace
+
+Result<std::vector<ListedEntry>> DiskTier::list(const Selector& selector, size_t limit) {
+  PLANCACHE_RETURN_IF_ERROR(validate_selector(selector));
+  std::vector<ListedEntry> rows;
+  if (limit == 0) return rows;
+  const int64_t now = options_.clock->now_ms();
+  rocksdb::ManagedSnapshot snapshot(db_.get());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  ro.fill_cache = false;
+
+  // Like DiskTier::scan, on this call's snapshot.
+  auto walk = [&](Cf which, std::string_view lower, std::string_view upper,
+                  const std::function<bool(std::string_view, std::string_view)>& fn) {
+    const rocksdb::Slice lower_slice(lower.data(), lower.size());
+    const rocksdb::Slice upper_slice(upper.data(), upper.size());
+    rocksdb::ReadOptions walk_ro = ro;
+    walk_ro.iterate_lower_bound = &lower_slice;
+    if (!upper.empty()) walk_ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(walk_ro, cf(which)));
+    for (it->Seek(lower_slice); it->Valid(); it->Next()) {
+      keys_scanned_.fetch_add(1, std::memory_order_relaxed);
+      if (!fn(it->key().ToStringView(), it->value().ToStringView())) break;
+    }
+    if (it->status().ok()) return Status::ok();
+    ++errors_;
+    return Status::unavailable("disk tier: list: " + it->status().ToString());
+  };
+
+  // The row of a live key matching the selector (value size still 0), or nullopt.
+  auto candidate = [&](std::string_view encoded_key,
+                       const MetaRecord& meta) -> std::optional<ListedEntry> {
+    CacheKey key("-", KeyKind::kUser, "-");
+    if (meta.expired_at(now) || !CacheKey::decode(encoded_key, &key)) return std::nullopt;
+    EntryMeta m;
+    m.created_ms = meta.created_ms;
+    m.expires_ms = meta.expires_ms;
+    m.tags = meta.tags;
+    if (!selector_matches(selector, key, m)) return std::nullopt;
+    return ListedEntry{std::move(key), meta.created_ms, meta.expires_ms, 0, std::move(m.tags)};
+  };
+  // Reads the row's envelope for its value size; false when it is unreadable.
+  auto fill = [&](ListedEntry* row) {
+    rocksdb::PinnableSlice envelope;
+    if (!db_->Get(ro, cf(kEntriesCf), row->key.encoded(), &envelope).ok()) return false;
+    Result<Entry> entry = decode_entry(envelope.ToStringView(), &row->key);
+    if (!entry.is_ok()) return false;
+    row->value_bytes = entry->value->size();
+    return true;
+  };
+  auto by_key = [](const ListedEntry& a, const ListedEntry& b) {
+    return a.key.encoded() < b.key.encoded();
+  };
+
+  Status walked;
+  if (selector.tag && !selector.ns) {
+    // Tag index order is not key order: keep the `limit` smallest keys in a
+    // max-heap, then read the envelopes of those only.
+    const std::string lower = *selector.tag + '\0';
+    const std::string upper = prefix_successor(lower);
+    walked = walk(kTagsCf, lower, upper, [&](std::string_view k, std::string_view) {
+      const std::string_view encoded_key = k.substr(lower.size());
+      if (rows.size() >= limit && encoded_key >= rows.front().key.encoded()) return true;
+      rocksdb::PinnableSlice value;
+      if (!db_->Get(ro, cf(kMetaCf), encoded_key, &value).ok()) return true;
+      const auto meta = decode_meta(value.ToStringView());
+      std::optional<ListedEntry> row = meta ? candidate(encoded_key, *meta) : std::nullopt;
+      if (!row) return true;
+      rows.push_back(std::move(*row));
+      std::push_heap(rows.begin(), rows.end(), by_key);
+      if (rows.size() > limit) {
+        std::pop_heap(rows.begin(), rows.end(), by_key);
+        rows.pop_back();
+      }
+      return true;
+    });
+    std::sort_heap(rows.begin(), rows.end(), by_key);
+    std::erase_if(rows, [&](ListedEntry& row) { return !fill(&row); });
+  } else {
+    // Key order: stop after `limit` rows.
+    const std::string lower = meta_lower_bound(selector);
+    const std::string upper = lower.empty() ? "" : prefix_successor(lower);
+    walked = walk(kMetaCf, lower, upper, [&](std::string_view k, std::string_view v) {
+      const auto meta = decode_meta(v);
+      std::optional<ListedEntry> row = meta ? candidate(k, *meta) : std::nullopt;
+      if (row && fill(&*row)) rows.push_back(std::move(*row));
+      return rows.size() < limit;
+    });
+  }
+  PLANCACHE_RETURN_IF_ERROR(walked);
+  return rows;
+}
+
+}  // namespace plancache::internal
