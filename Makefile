@@ -6,7 +6,7 @@ ASAN_DIR    ?= build/asan
 FUZZ_SECONDS ?= 30
 ARGS ?=
 
-.PHONY: all deps build run test test-release test-asan fuzz bench bench-micro bench-http bench-peers clean format
+.PHONY: all deps build run test test-release test-asan fuzz bench bench-micro bench-http bench-http-l2 bench-http-rt bench-rss bench-peers clean format
 
 all: build
 
@@ -18,10 +18,14 @@ build: deps
 	@cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build $(RELEASE_DIR)
 
-# Starts `plancache serve` on 127.0.0.1:8080 with the embedded defaults.
-# Extra flags: make run ARGS="--port 9090".
+# Starts `plancache serve` on 127.0.0.1:8080 with the embedded defaults and
+# the example planner (examples/planner.py, which takes ~0.8 s per plan like
+# an LLM call) behind POST /v1/plans. Extra flags: make run ARGS="--port 9090";
+# another planner: make run PLANNER="--planner-url http://127.0.0.1:9000/plan";
+# none: make run PLANNER=.
+PLANNER ?= --planner-cmd "/usr/bin/python3 $(CURDIR)/examples/planner.py --stdin"
 run: build
-	$(RELEASE_DIR)/plancache serve $(ARGS)
+	$(RELEASE_DIR)/plancache serve $(PLANNER) $(ARGS)
 
 # Every test: unit + integration (Release), unit again under ASan+UBSan,
 # and the libFuzzer targets for FUZZ_SECONDS each.
@@ -37,13 +41,26 @@ test-asan: deps
 fuzz: deps
 	@scripts/run-fuzzers.sh $(FUZZ_SECONDS)
 
-bench: bench-micro bench-http bench-peers
+bench: bench-micro bench-http bench-peers bench-rss
 
 bench-micro: build
 	@for b in $(RELEASE_DIR)/bench/*_bench; do echo "== $$b"; $$b --benchmark_min_time=0.5; done
 
+# L1 and L2 (disk tier) lookups over HTTP beside redis-server, one run.
 bench-http: build
 	@bench/http.sh $(RELEASE_DIR)/plancache
+
+bench-http-l2: build
+	@TIERS=l2 bench/http.sh $(RELEASE_DIR)/plancache
+
+# Read-through hits (POST /v1/plans, planner behind) beside plain lookups, one run.
+bench-http-rt: build
+	@TIERS="l1 rt" bench/http.sh $(RELEASE_DIR)/plancache
+
+# Resident memory of 10,000 plans of 32 KiB in the memory tier (docs/benchmarks.md).
+RSS_ARGS ?= --repeat 3 --rounds 2
+bench-rss: build
+	@/usr/bin/python3 bench/rss.py --binary $(RELEASE_DIR)/plancache $(RSS_ARGS)
 
 bench-peers: build
 	@bench/peers/caffeine.sh $(RELEASE_DIR)

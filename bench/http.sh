@@ -1,22 +1,41 @@
 #!/usr/bin/env bash
 # bench/http.sh: the HTTP hit path of plancache against redis-server, side by
 # side in one run on this machine (SPEC §5: plancache lookups >= 0.5x
-# redis-server GET ops/s at the same value size and concurrency; hit p99 < 2 ms).
+# redis-server GET ops/s at the same value size and concurrency; hit p99 < 2 ms;
+# issue 3: hits served by the disk tier (L2), p99 < 1 ms, beside the L1 figures).
 #
 #   bench/http.sh [path/to/plancache]        (default: build/release/plancache)
 #
-# 1. starts `plancache serve` on 127.0.0.1 (free port, memory tier only),
-#    preloads 1,000 plans of 4 KB (PUT /v1/plans), runs
-#    `wrk -t2 -c16 -d10s --latency` of POST /v1/plans/lookup cycling through
-#    the 1,000 goals (100 % hits; bench/http/lookup.lua), checks no miss;
-# 2. starts `redis-server` on 127.0.0.1 (free port, no persistence),
+# 1. L1: starts `plancache serve` on 127.0.0.1 (free port, memory tier only),
+#    preloads 1,000 plans of 4 KB (PUT /v1/plans; realistic, all different:
+#    bench/plans.py), runs `wrk -t2 -c16 -d10s --latency` of
+#    POST /v1/plans/lookup cycling through the 1,000 goals (100 % hits;
+#    bench/http/lookup.lua), checks no miss;
+# 2. L2: starts `plancache serve --data-dir <tmp> --l1-max-entries 1`, preloads
+#    the same plans, stops it (SIGTERM) and starts it again on the same
+#    directory, so the plans are read back from RocksDB's files (as after a
+#    restart), not from the write buffer; with one L1 entry for 1,000 goals
+#    visited in turn, every lookup misses L1 and is served by L2 (then
+#    promoted to L1, evicting the previous one). Same wrk run; checks that
+#    >= 99 % of the hits were L2 hits (/v1/stats l1_hits, l2_hits);
+# 2b. rt (read-through, issue 4): the L1 run again with the example planner
+#    behind it (--planner-cmd examples/planner.py), the same preloaded plans
+#    and the same wrk run, but of the read-through POST /v1/plans: every
+#    request is a hit answered without the planner; compared with the plain
+#    lookup of the L1 run (`make bench-http-rt`: TIERS="l1 rt");
+# 3. starts `redis-server` on 127.0.0.1 (free port, no persistence),
 #    preloads 1,000 keys of 4096 bytes, runs
 #    `redis-benchmark -t get -d 4096 -c 16 -n N -r 1000`;
-# 3. prints both throughputs, the latency percentiles and the ratio.
+# 4. prints the throughputs, the latency percentiles and the ratios.
 # It builds nothing (`make bench` builds first). Servers it started are
-# stopped on exit. Every process it starts listens on 127.0.0.1 only.
+# stopped on exit. Every process it starts listens on 127.0.0.1 only. The
+# files of the L2 run are in a temporary directory (the OS page cache holds
+# them: this is a warm-cache L2 hit, RocksDB block read + checksum + zstd
+# decode + promotion, not a cold disk read).
 #
 # Environment:
+#   TIERS="l1 l2"         which plancache runs: l1, l2, rt (`make bench-http-l2`: l2;
+#                         `make bench-http-rt`: l1 rt)
 #   DURATION=10s          wrk duration
 #   WRK_THREADS=2 CONNECTIONS=16
 #   REDIS_REQUESTS=300000 redis-benchmark -n
@@ -36,6 +55,7 @@ redis_requests="${REDIS_REQUESTS:-300000}"
 plan_bytes="${PLAN_BYTES:-4096}"
 plans="${PLANS:-1000}"
 io_threads="${IO_THREADS:-1}"
+tiers="${TIERS:-l1 l2}"
 py=/usr/bin/python3
 
 die() { echo "bench/http.sh: $*" >&2; exit 1; }
@@ -73,23 +93,31 @@ wait_for() {
 }
 
 # ---------------------------------------------------------------- plancache
-pc_port="$(free_port)"
-"$bin" serve --host 127.0.0.1 --port "$pc_port" --data-dir '' --log-level warn \
-  --io-threads "$io_threads" --l1-max-entries 100000 >"$work/plancache.log" 2>&1 &
-pids+=($!)
-wait_for "plancache on port $pc_port" curl -sf "http://127.0.0.1:$pc_port/healthz"
-pc_url="http://127.0.0.1:$pc_port"
+# start_plancache PORT EXTRA-FLAGS...: starts `plancache serve`, sets pc_pid.
+start_plancache() {
+  local port="$1"; shift
+  "$bin" serve --host 127.0.0.1 --port "$port" --log-level warn --io-threads "$io_threads" \
+    "$@" >>"$work/plancache.log" 2>&1 &
+  pc_pid=$!
+  pids+=("$pc_pid")
+  wait_for "plancache on port $port" curl -sf "http://127.0.0.1:$port/healthz"
+}
+
+stop_plancache() {
+  kill -TERM "$pc_pid"
+  wait "$pc_pid" || die "plancache serve exited with $? on SIGTERM (log: $(tail -5 "$work/plancache.log"))"
+}
 
 # Preload: PLANS plans whose JSON text is exactly PLAN_BYTES bytes.
-"$py" - "$pc_port" "$plans" "$plan_bytes" <<'PY'
-import http.client, json, sys
+preload() {
+  "$py" - "$1" "$plans" "$plan_bytes" "$root/bench" <<'PY'
+import http.client, sys
 port, plans, size = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+sys.path.insert(0, sys.argv[4])
+import plans as gen
 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
 for i in range(plans):
-    plan = {"goal_id": i, "steps": ["checkout", "build", "test", "deploy"], "pad": ""}
-    plan["pad"] = "x" * (size - len(json.dumps(plan, separators=(",", ":"))))
-    body = json.dumps({"goal": "bench goal %04d" % i, "plan": plan, "ttl_s": 0},
-                      separators=(",", ":"))
+    body = '{"goal":"bench goal %04d","ttl_s":0,"plan":%s}' % (i, gen.make_plan(i, size))
     conn.request("PUT", "/v1/plans", body, {"Content-Type": "application/json"})
     res = conn.getresponse()
     res.read()
@@ -97,23 +125,67 @@ for i in range(plans):
         sys.exit("preload: PUT /v1/plans answered %d" % res.status)
 conn.close()
 PY
-stats_misses() {
-  curl -sf "$pc_url/v1/stats" | "$py" -c 'import json,sys; print(json.load(sys.stdin)["cache"]["misses"])'
 }
-misses_before="$(stats_misses)"
-size_check="$(curl -sf -X POST -H 'Content-Type: application/json' \
-  -d '{"goal":"bench goal 0000"}' "$pc_url/v1/plans/lookup" | wc -c)"
 
-echo "plancache: wrk -t$wrk_threads -c$connections -d$duration --latency (POST /v1/plans/lookup, $plans goals, ${plan_bytes} B plans, answer $size_check B)" >&2
-wrk -t"$wrk_threads" -c"$connections" -d"$duration" --latency \
-  -s "$root/bench/http/lookup.lua" "$pc_url" >"$work/wrk.txt" 2>&1 || { cat "$work/wrk.txt" >&2; die "wrk failed"; }
-cat "$work/wrk.txt" >&2
-misses_after="$(stats_misses)"
-wrk_line="$(grep '^WRK_RESULT ' "$work/wrk.txt")" || die "no WRK_RESULT line in the wrk output"
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $wrk_line"; }
-pc_rps="$(field rps)"; pc_p50="$(field p50_us)"; pc_p99="$(field p99_us)"
-pc_p999="$(field p999_us)"; pc_errors="$(( $(field errors_status) + $(field errors_socket) ))"
-pc_misses=$(( misses_after - misses_before ))
+# stats URL: "misses l1_hits l2_hits" from /v1/stats.
+stats() {
+  curl -sf "$1/v1/stats" | "$py" -c 'import json,sys; s=json.load(sys.stdin); print(s["cache"]["misses"], s["l1_hits"], s.get("l2_hits", 0))'
+}
+
+# bench_tier l1|l2|rt: one wrk run against a fresh server; sets pc_<tier>_* fields.
+bench_tier() {
+  local tier="$1" port url flags path=/v1/plans/lookup hit_tier="$1"
+  port="$(free_port)"
+  url="http://127.0.0.1:$port"
+  if [[ "$tier" == l1 ]]; then
+    flags=(--data-dir '' --l1-max-entries 100000)
+    start_plancache "$port" "${flags[@]}"
+    preload "$port"
+  elif [[ "$tier" == rt ]]; then
+    flags=(--data-dir '' --l1-max-entries 100000
+           --planner-cmd "$py $root/examples/planner.py --stdin")
+    path=/v1/plans
+    hit_tier=l1
+    start_plancache "$port" "${flags[@]}"
+    preload "$port"
+  else
+    flags=(--data-dir "$work/l2-data" --l1-max-entries 1)
+    start_plancache "$port" "${flags[@]}"
+    preload "$port"
+    stop_plancache  # restart: the plans are read back from RocksDB's files
+    start_plancache "$port" "${flags[@]}"
+  fi
+  local before after answer
+  read -r -a before <<<"$(stats "$url")"
+  answer="$(curl -sf -X POST -H 'Content-Type: application/json' \
+    -d '{"goal":"bench goal 0000"}' "$url$path")"
+  [[ "$answer" == *"\"tier\":\"$hit_tier\""* ]] || die "$tier run: the first request was not an $hit_tier hit: ${answer:0:200}"
+  echo "plancache $tier: wrk -t$wrk_threads -c$connections -d$duration --latency (POST $path, $plans goals, ${plan_bytes} B plans, answer ${#answer} B; serve ${flags[*]})" >&2
+  PLANCACHE_BENCH_PATH="$path" wrk -t"$wrk_threads" -c"$connections" -d"$duration" --latency \
+    -s "$root/bench/http/lookup.lua" "$url" >"$work/wrk.txt" 2>&1 || { cat "$work/wrk.txt" >&2; die "wrk failed"; }
+  cat "$work/wrk.txt" >&2
+  read -r -a after <<<"$(stats "$url")"
+  stop_plancache
+  local wrk_line
+  wrk_line="$(grep '^WRK_RESULT ' "$work/wrk.txt")" || die "no WRK_RESULT line in the wrk output"
+  field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $wrk_line"; }
+  local l1_hits=$(( after[1] - before[1] )) l2_hits=$(( after[2] - before[2] ))
+  printf -v "pc_${tier}_rps" '%s' "$(field rps)"
+  printf -v "pc_${tier}_p50" '%s' "$(field p50_us)"
+  printf -v "pc_${tier}_p99" '%s' "$(field p99_us)"
+  printf -v "pc_${tier}_p999" '%s' "$(field p999_us)"
+  printf -v "pc_${tier}_errors" '%s' "$(( $(field errors_status) + $(field errors_socket) ))"
+  printf -v "pc_${tier}_misses" '%s' "$(( after[0] - before[0] ))"
+  printf -v "pc_${tier}_l1_hits" '%s' "$l1_hits"
+  printf -v "pc_${tier}_l2_hits" '%s' "$l2_hits"
+}
+
+for tier in $tiers; do
+  case "$tier" in
+    l1|l2|rt) bench_tier "$tier" ;;
+    *) die "TIERS: unknown tier '$tier' (l1, l2, rt)" ;;
+  esac
+done
 
 # -------------------------------------------------------------------- redis
 redis_port="$(free_port)"
@@ -143,24 +215,54 @@ redis_line="$(grep '^"GET"' "$work/redis.csv")" || die "no GET line in the redis
 IFS=, read -r _ redis_rps _ _ redis_p50 _ redis_p99 _ <<<"${redis_line//\"/}"
 
 # ------------------------------------------------------------------- report
-report="$("$py" - "$pc_rps" "$pc_p50" "$pc_p99" "$pc_p999" "$pc_errors" "$pc_misses" \
-  "$redis_rps" "$redis_p50" "$redis_p99" <<PY
+tier_args=()
+for tier in $tiers; do
+  v() { local name="pc_${tier}_$1"; echo "${!name}"; }
+  tier_args+=("$tier" "$(v rps)" "$(v p50)" "$(v p99)" "$(v p999)" "$(v errors)" "$(v misses)" \
+              "$(v l1_hits)" "$(v l2_hits)")
+done
+report="$("$py" - "$redis_rps" "$redis_p50" "$redis_p99" "${tier_args[@]}" <<PY
 import sys
-pc_rps, pc_p50, pc_p99, pc_p999 = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-pc_errors, pc_misses = int(sys.argv[5]), int(sys.argv[6])
-redis_rps, redis_p50, redis_p99 = float(sys.argv[7]), float(sys.argv[8]), float(sys.argv[9])
-ratio = pc_rps / redis_rps if redis_rps else float("nan")
-print("== bench/http.sh (%s, %d B values, %d connections, %s cores) ==" % (
-    "$(date -u +%Y-%m-%dT%H:%M:%SZ)", $plan_bytes, $connections, "$(nproc)"))
-print("plancache lookup  : %9.0f req/s  p50 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  errors %d  misses %d"
-      % (pc_rps, pc_p50 / 1000, pc_p99 / 1000, pc_p999 / 1000, pc_errors, pc_misses))
-print("    wrk -t$wrk_threads -c$connections -d$duration --latency -s bench/http/lookup.lua (POST /v1/plans/lookup)")
-print("redis-server GET  : %9.0f ops/s  p50 %.3f ms  p99 %.3f ms" % (redis_rps, redis_p50, redis_p99))
+redis_rps, redis_p50, redis_p99 = float(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+rows, rest = {}, sys.argv[4:]
+while rest:
+    t, rps, p50, p99, p999, errors, misses, l1, l2 = rest[:9]
+    rest = rest[9:]
+    rows[t] = dict(rps=float(rps), p50=int(p50), p99=int(p99), p999=int(p999), errors=int(errors),
+                   misses=int(misses), l1=int(l1), l2=int(l2))
+print("== bench/http.sh (%s, %d B values, %d connections, %s cores, load %s) ==" % (
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)", $plan_bytes, $connections, "$(nproc)", "$(cut -d' ' -f1 /proc/loadavg)"))
+flags = {"l1": "--data-dir '' --l1-max-entries 100000",
+         "l2": "--data-dir DIR --l1-max-entries 1, restarted after the preload",
+         "rt": "--data-dir '' --l1-max-entries 100000 --planner-cmd examples/planner.py; POST /v1/plans"}
+hit_tier = {"l1": "l1", "l2": "l2", "rt": "l1"}
+for t, r in rows.items():
+    hits = r["l1"] + r["l2"]
+    share = 100.0 * r[hit_tier[t]] / hits if hits else 0.0
+    print("plancache %s lookup: %9.0f req/s  p50 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  errors %d  misses %d  %s hits %.2f %%"
+          % (t.upper(), r["rps"], r["p50"] / 1000, r["p99"] / 1000, r["p999"] / 1000, r["errors"],
+             r["misses"], hit_tier[t].upper(), share))
+    print("    serve $io_threads I/O thread(s) %s; wrk -t$wrk_threads -c$connections -d$duration --latency -s bench/http/lookup.lua" % flags[t])
+print("redis-server GET   : %9.0f ops/s  p50 %.3f ms  p99 %.3f ms" % (redis_rps, redis_p50, redis_p99))
 print("    redis-benchmark -t get -d $plan_bytes -c $connections -n $redis_requests -r $plans")
-print("ratio plancache/redis: %.2f   (target >= 0.5: %s)" % (ratio, "PASS" if ratio >= 0.5 else "FAIL"))
-print("plancache hit p99    : %.3f ms (target < 2 ms: %s)" % (pc_p99 / 1000, "PASS" if pc_p99 < 2000 else "FAIL"))
-print("100 %% hits          : %s" % ("PASS" if pc_misses == 0 and pc_errors == 0 else
-                                     "FAIL (%d misses, %d errors)" % (pc_misses, pc_errors)))
+ok = True
+for t, r in rows.items():
+    ratio = r["rps"] / redis_rps if redis_rps else float("nan")
+    print("ratio plancache %s/redis: %.2f   (target >= 0.5: %s)" % (t.upper(), ratio, "PASS" if ratio >= 0.5 else "FAIL"))
+if "l1" in rows and "l2" in rows:
+    print("ratio L2/L1          : %.2f" % (rows["l2"]["rps"] / rows["l1"]["rps"]))
+if "l1" in rows and "rt" in rows:
+    ratio = rows["rt"]["rps"] / rows["l1"]["rps"]
+    print("ratio read-through/lookup: %.2f (target >= 0.90: %s)" % (ratio, "PASS" if ratio >= 0.9 else "FAIL"))
+limits = {"l1": 2000, "l2": 1000, "rt": 2000}
+for t, r in rows.items():
+    print("plancache %s hit p99 : %.3f ms (target < %d ms: %s)" % (
+        t.upper(), r["p99"] / 1000, limits[t] // 1000, "PASS" if r["p99"] < limits[t] else "FAIL"))
+for t, r in rows.items():
+    hits = r["l1"] + r["l2"]
+    clean = r["misses"] == 0 and r["errors"] == 0 and (hits == 0 or r[hit_tier[t]] >= 0.99 * hits)
+    print("100 %% hits, from %s   : %s" % (hit_tier[t].upper(), "PASS" if clean else
+          "FAIL (%d misses, %d errors, %d L1 / %d L2 hits)" % (r["misses"], r["errors"], r["l1"], r["l2"])))
 PY
 )"
 echo "$report"

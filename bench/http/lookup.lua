@@ -1,5 +1,7 @@
--- wrk script: POST /v1/plans/lookup cycling through the goals preloaded by
--- bench/http.sh ("bench goal 0000" .. "bench goal 0999": 100 % hits).
+-- wrk script: POST /v1/plans/lookup (or PLANCACHE_BENCH_PATH, e.g. the
+-- read-through POST /v1/plans, which takes the same body) cycling through the
+-- goals preloaded by bench/http.sh ("bench goal 0000" .. "bench goal 0999":
+-- 100 % hits).
 --
 -- Every request is formatted once per thread in init() (wrk.format builds
 -- the whole HTTP request text), so request() only picks the next one and the
@@ -13,6 +15,7 @@
 
 local goals = tonumber(os.getenv("PLANCACHE_BENCH_GOALS") or "1000")
 local namespace = os.getenv("PLANCACHE_BENCH_NAMESPACE")
+local path = os.getenv("PLANCACHE_BENCH_PATH") or "/v1/plans/lookup"
 
 local thread_count = 0
 function setup(thread)
@@ -31,7 +34,7 @@ function init(args)
       body = body .. string.format(',"namespace":"%s"', namespace)
     end
     body = body .. "}"
-    requests[i] = wrk.format("POST", "/v1/plans/lookup", headers, body)
+    requests[i] = wrk.format("POST", path, headers, body)
   end
   next_index = (tonumber(offset) or 0) % goals
 end

@@ -37,6 +37,16 @@ struct PutOptions {
   std::vector<std::string> tags;
   // How long the planner took; 0 when unknown.
   uint32_t compute_ms = 0;
+  // Keep the entry this long past its TTL, stale: only get() with
+  // GetOptions::allow_stale sees it then (stale-while-revalidate,
+  // stale-if-error). Ignored for entries without a TTL. Default: 0.
+  int64_t stale_grace_ms = 0;
+};
+
+struct GetOptions {
+  // Also return an entry past its TTL but within its stale grace period
+  // (Lookup::stale is then true). Default: false (such an entry is a miss).
+  bool allow_stale = false;
 };
 
 struct CacheOptions {
@@ -56,6 +66,7 @@ struct CacheOptions {
 struct Lookup {
   EntryPtr entry;
   std::string_view tier;  // name of the tier that answered ("l1", ...); "" on a miss
+  bool stale = false;     // past its TTL, in its grace period (GetOptions::allow_stale)
   bool hit() const { return entry != nullptr; }
 };
 
@@ -103,7 +114,9 @@ class Cache {
  public:
   virtual ~Cache() = default;
 
-  virtual Lookup get(const CacheKey& key) = 0;
+  // A fresh entry, or a miss. Stale entries count as misses.
+  Lookup get(const CacheKey& key) { return get(key, GetOptions{}); }
+  virtual Lookup get(const CacheKey& key, const GetOptions& options) = 0;
 
   // Writes through every tier. Returns the first tier error, after trying all.
   // REQUIRES: value != nullptr.
@@ -128,6 +141,17 @@ class Cache {
 
   // Expired-entry sweep over every tier; returns how many were removed.
   virtual uint64_t purge_expired() = 0;
+
+  // The live entries matching `selector` in every tier, one row per key (the
+  // fastest tier's when several hold it), ordered by CacheKey::encoded(), at
+  // most `limit` (the first ones in that order). A tier that fails or cannot
+  // list is skipped, as get() skips it. Errors: invalid_argument for a
+  // malformed selector; the first tier error when no tier could list.
+  virtual Result<std::vector<ListedEntry>> list(const Selector& selector, size_t limit) {
+    (void)selector;
+    (void)limit;
+    return Status::failed_precondition("this cache cannot list its entries");
+  }
 
   virtual CacheStats stats() const = 0;
 

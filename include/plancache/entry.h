@@ -56,11 +56,19 @@ class CacheKey {
 
 struct EntryMeta {
   int64_t created_ms = 0;   // wall clock, ms since epoch, when stored
-  int64_t expires_ms = 0;   // 0 = never expires
+  int64_t expires_ms = 0;   // 0 = never expires; tiers drop the entry then
   uint32_t compute_ms = 0;  // how long the planner took to make the value
+  // 0 = fresh until expires_ms. Otherwise the entry is fresh until this time
+  // and stale from then until expires_ms: kept so that it can be served
+  // while it is recomputed (stale-while-revalidate) or when recomputing fails
+  // (stale-if-error). Only callers that ask for stale entries see it then.
+  int64_t fresh_until_ms = 0;
   std::vector<std::string> tags;
 
   bool expired_at(int64_t now_ms) const { return expires_ms != 0 && now_ms >= expires_ms; }
+  bool stale_at(int64_t now_ms) const { return fresh_until_ms != 0 && now_ms >= fresh_until_ms; }
+  // When the entry stops being fresh; 0 = never.
+  int64_t fresh_until() const { return fresh_until_ms != 0 ? fresh_until_ms : expires_ms; }
 };
 
 struct Entry {
@@ -74,9 +82,11 @@ struct Entry {
 
 using EntryPtr = std::shared_ptr<const Entry>;
 
-// Builds an EntryPtr from a value; `ttl_ms` 0 = never expires.
+// Builds an EntryPtr from a value; `ttl_ms` 0 = never expires. With
+// `stale_grace_ms` > 0 (and a TTL), the entry is fresh for ttl_ms and kept,
+// stale, for stale_grace_ms more (see EntryMeta::fresh_until_ms).
 EntryPtr make_entry(BytesPtr value, int64_t now_ms, int64_t ttl_ms, uint32_t compute_ms = 0,
-                    std::vector<std::string> tags = {});
+                    std::vector<std::string> tags = {}, int64_t stale_grace_ms = 0);
 
 // Why an entry left a tier; given to removal listeners.
 enum class RemovalCause {

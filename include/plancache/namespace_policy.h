@@ -22,9 +22,10 @@ namespace plancache {
 
 struct NamespacePolicy {
   // L1 bound for this namespace (configured namespaces get an L1 of their
-  // own; unconfigured ones share the default namespace's). Default: 100,000.
+  // own; unconfigured ones share the default namespace's); 0 = unbounded.
+  // Default: 100,000.
   uint64_t max_entries = 100'000;
-  // L1 byte bound for this namespace. Default: 256 MiB.
+  // L1 byte bound for this namespace; 0 = unbounded. Default: 256 MiB.
   uint64_t max_bytes = 256ull << 20;
   // TTL of puts that give none; 0 = never expires. Default: 1 hour.
   int64_t default_ttl_ms = 3'600'000;
@@ -41,6 +42,17 @@ struct NamespacePolicy {
   // false: the namespace's disk entries are wiped when the server starts.
   // Default: true.
   bool persistent = true;
+  // Read-through (issue 4). After an entry's TTL, keep serving it for this
+  // many seconds while one compute refreshes it in the background
+  // (stale-while-revalidate). Default: 0 (off).
+  int64_t stale_while_revalidate_s = 0;
+  // After an entry's TTL, serve it for this many seconds when recomputing
+  // it fails (stale-if-error). Default: 0 (off).
+  int64_t stale_if_error_s = 0;
+  // This namespace's planner; "" = the server-wide --planner-url /
+  // --planner-cmd. At most one of the two may be set. Default: "".
+  std::string planner_url;
+  std::string planner_cmd;
 
   bool uses_tier(std::string_view tier) const;
 };
@@ -52,7 +64,8 @@ class NamespacePolicies {
 
   // Adds or replaces the policy of `name`.
   // Errors: invalid_argument for a bad name (see validate_namespace_name) or
-  // policy (zero bounds, negative TTL or min compute time, unknown tier name).
+  // policy (negative TTL, min compute time or stale periods,
+  // unknown tier name, both planner_url and planner_cmd set).
   Status set(const std::string& name, NamespacePolicy policy);
 
   // The policy of `ns`: its own when configured, else the default one.

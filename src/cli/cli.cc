@@ -25,7 +25,8 @@ constexpr const char* kFooter =
     "Exit codes:\n"
     "  0  success\n"
     "  1  runtime failure: the server answered an error (printed as 'error: CODE: MESSAGE'),\n"
-    "     could not be reached or timed out, or `get` found no plan\n"
+    "     could not be reached or timed out, `get` found no plan or `checkpoint restore`\n"
+    "     no checkpoint\n"
     "  2  bad usage or invalid input: unknown or missing flags, a bad URL, a plan file that\n"
     "     is not valid JSON, an invalid server configuration\n\n"
     "Run 'plancache COMMAND --help' for the flags of a command.";
@@ -64,6 +65,7 @@ int parse_and_run(const std::vector<std::string>& args, const CliIo& io) {
   const std::vector<Command> commands = {
       add_serve_command(app),      add_stats_command(app), add_get_command(app),
       add_put_command(app),        add_invalidate_command(app), add_clear_command(app),
+      add_checkpoint_command(app), add_warm_command(app),
   };
 
   if (Status s = check_command_name(args, commands); !s.is_ok()) {

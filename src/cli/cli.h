@@ -1,5 +1,5 @@
 // The `plancache` command line: `serve` and the operator commands that talk
-// to a running server (stats, get, put, invalidate, clear).
+// to a running server (stats, get, put, invalidate, clear, checkpoint).
 //
 // run_cli() is the whole program minus the process: main.cc forwards argv,
 // the standard streams and getenv to it, and tests call it directly to
@@ -8,7 +8,7 @@
 // Exit codes (also printed by `plancache --help`):
 //   0  success (and --help, --version)
 //   1  runtime failure: the server answered an error, could not be reached,
-//      timed out, or `get` found no plan
+//      timed out, `get` found no plan or `checkpoint restore` no checkpoint
 //   2  bad usage or invalid input: unknown flag, missing or conflicting
 //      arguments, a bad URL, a file that is not valid JSON, a bad config
 //

@@ -42,14 +42,28 @@ Result<Client> Client::create(const ClientFlags& flags, const EnvLookup& env) {
   return Client(HttpClient(std::move(url).value(), timeout), std::move(token));
 }
 
-std::optional<Answer> Client::call(HttpMethod method, std::string path,
-                                   const nlohmann::json& body, std::ostream& err) const {
+HttpRequest Client::make_request(HttpMethod method, std::string path,
+                            const nlohmann::json& body) const {
   HttpRequest request;
   request.method = method;
   request.path = std::move(path);
   if (!body.is_null()) request.body = body.dump();
   request.bearer_token = token_;
-  Result<HttpResponse> response = http_.send(request);
+  return request;
+}
+
+std::optional<Answer> Client::call(HttpMethod method, std::string path,
+                                   const nlohmann::json& body, std::ostream& err) const {
+  return to_answer(http_.send(make_request(method, std::move(path), body)), err);
+}
+
+std::optional<Answer> Client::call(HttpConnection& connection, HttpMethod method,
+                                   std::string path, const nlohmann::json& body,
+                                   std::ostream& err) const {
+  return to_answer(connection.send(make_request(method, std::move(path), body)), err);
+}
+
+std::optional<Answer> Client::to_answer(Result<HttpResponse> response, std::ostream& err) const {
   if (!response.is_ok()) {
     err << "cannot reach plancache server at " << http_.url().to_string() << ": "
         << response.status().message() << "\n";

@@ -63,10 +63,21 @@ class Client {
   std::optional<Answer> call(HttpMethod method, std::string path, const nlohmann::json& body,
                              std::ostream& err) const;
 
+  // A keep-alive connection to the server (HttpConnection), for a series of
+  // calls from one thread.
+  HttpConnection connect() const { return HttpConnection(http_); }
+
+  // call() over `connection`, which stays open between calls.
+  std::optional<Answer> call(HttpConnection& connection, HttpMethod method, std::string path,
+                             const nlohmann::json& body, std::ostream& err) const;
+
   const ServerUrl& url() const { return http_.url(); }
 
  private:
   Client(HttpClient http, std::string token) : http_(std::move(http)), token_(std::move(token)) {}
+
+  HttpRequest make_request(HttpMethod method, std::string path, const nlohmann::json& body) const;
+  std::optional<Answer> to_answer(Result<HttpResponse> response, std::ostream& err) const;
 
   HttpClient http_;
   std::string token_;

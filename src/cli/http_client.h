@@ -5,6 +5,10 @@
 // pool). The whole exchange — resolve, connect, write, read — is bounded by
 // the timeout given at construction.
 //
+// HttpConnection: the same exchange over a keep-alive connection that stays
+// open between send()s, for a command that sends many requests in a row
+// (`warm`: one per worker thread).
+//
 // Errors: a transport failure (refused, reset, timed out, resolve failure)
 // is kUnavailable or kDeadlineExceeded with a message naming the cause; any
 // HTTP status, 4xx/5xx included, is a successful send() — the caller decides
@@ -15,6 +19,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "cli/server_url.h"
@@ -49,10 +54,37 @@ class HttpClient {
   Result<HttpResponse> send(const HttpRequest& request) const;
 
   const ServerUrl& url() const { return url_; }
+  std::chrono::milliseconds timeout() const { return timeout_; }
 
  private:
   ServerUrl url_;
   std::chrono::milliseconds timeout_;
+};
+
+struct HttpConnectionState;  // the open socket and its io_context (http_client.cc)
+
+// A keep-alive connection to the server of an HttpClient (its URL and
+// timeout are copied). The first send() connects; later ones reuse the
+// connection while the server keeps it open. A reused connection that the
+// server closed while idle (the send fails before any answer byte) is
+// reopened and the request sent once more; timeouts are never retried. Any
+// failure closes the connection, so the next send() starts afresh. Errors
+// and the timeout (per send()) are those of HttpClient::send().
+//
+// Thread-safety: not thread-safe; one connection per thread.
+class HttpConnection {
+ public:
+  explicit HttpConnection(const HttpClient& client);
+  ~HttpConnection();
+  HttpConnection(HttpConnection&&) noexcept;
+  HttpConnection& operator=(HttpConnection&&) noexcept;
+
+  Result<HttpResponse> send(const HttpRequest& request);
+
+ private:
+  ServerUrl url_;
+  std::chrono::milliseconds timeout_;
+  std::unique_ptr<HttpConnectionState> state_;
 };
 
 }  // namespace plancache::cli

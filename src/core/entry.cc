@@ -45,11 +45,15 @@ size_t Entry::charge() const {
 }
 
 EntryPtr make_entry(BytesPtr value, int64_t now_ms, int64_t ttl_ms, uint32_t compute_ms,
-                    std::vector<std::string> tags) {
+                    std::vector<std::string> tags, int64_t stale_grace_ms) {
   auto entry = std::make_shared<Entry>();
   entry->value = std::move(value);
   entry->meta.created_ms = now_ms;
   entry->meta.expires_ms = ttl_ms > 0 ? now_ms + ttl_ms : 0;
+  if (ttl_ms > 0 && stale_grace_ms > 0) {
+    entry->meta.fresh_until_ms = entry->meta.expires_ms;
+    entry->meta.expires_ms += stale_grace_ms;
+  }
   entry->meta.compute_ms = compute_ms;
   entry->meta.tags = std::move(tags);
   return entry;

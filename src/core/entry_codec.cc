@@ -2,7 +2,8 @@
 //
 // Layout (all integers little-endian):
 //   "PCEN" | u8 version | u8 flags | i64 created_ms | i64 expires_ms |
-//   u32 compute_ms | u32 key_len, key | u32 tag_count, (u32 len, tag)* |
+//   u32 compute_ms | [i64 fresh_until_ms, only with flag 0x02] |
+//   u32 key_len, key | u32 tag_count, (u32 len, tag)* |
 //   u64 value_size | u64 payload_len, payload | u64 XXH3-64 checksum
 //
 // Decoding order matters for safety: magic, then version (an unknown version
@@ -29,7 +30,9 @@ namespace {
 
 constexpr char kMagic[4] = {'P', 'C', 'E', 'N'};
 constexpr uint8_t kFlagZstd = 0x01;
-constexpr uint8_t kKnownFlags = kFlagZstd;
+// The entry may be served stale until expires_ms; fresh_until_ms follows.
+constexpr uint8_t kFlagFreshUntil = 0x02;
+constexpr uint8_t kKnownFlags = kFlagZstd | kFlagFreshUntil;
 constexpr size_t kChecksumBytes = 8;
 // magic + version + flags + created + expires + compute + key_len + tag_count
 // + value_size + payload_len + checksum.
@@ -191,10 +194,13 @@ Result<Bytes> encode_entry(const CacheKey& key, const Entry& entry, const CodecO
   out.reserve(kMinEnvelopeBytes + key.encoded().size() + tag_bytes + value.size());
   out.append(kMagic, sizeof(kMagic));
   put_le<uint8_t>(kEntryFormatVersion, &out);
-  put_le<uint8_t>(0, &out);  // flags, set below
+  const bool has_fresh_until = entry.meta.fresh_until_ms != 0;
+  uint8_t flags = has_fresh_until ? kFlagFreshUntil : 0;
+  put_le<uint8_t>(flags, &out);  // the zstd bit is added below
   put_le<int64_t>(entry.meta.created_ms, &out);
   put_le<int64_t>(entry.meta.expires_ms, &out);
   put_le<uint32_t>(entry.meta.compute_ms, &out);
+  if (has_fresh_until) put_le<int64_t>(entry.meta.fresh_until_ms, &out);
   put_le<uint32_t>(static_cast<uint32_t>(key.encoded().size()), &out);
   out += key.encoded();
   put_le<uint32_t>(static_cast<uint32_t>(entry.meta.tags.size()), &out);
@@ -208,7 +214,8 @@ Result<Bytes> encode_entry(const CacheKey& key, const Entry& entry, const CodecO
   uint64_t payload_len = value.size();
   if (!value.empty() && value.size() >= options.compress_threshold &&
       append_compressed(value, options.zstd_level, &out)) {
-    out[kFlagsOffset] = static_cast<char>(kFlagZstd);
+    flags |= kFlagZstd;
+    out[kFlagsOffset] = static_cast<char>(flags);
     payload_len = out.size() - payload_len_pos - 8;
   } else {
     out += value;
@@ -224,12 +231,15 @@ Result<DecodedEntry> decode_entry_with_key(std::string_view bytes) {
   Result<std::string_view> body = check_frame(bytes);
   if (!body.is_ok()) return body.status();
   Reader r(body->substr(6));
-  const bool compressed = (static_cast<uint8_t>((*body)[kFlagsOffset]) & kFlagZstd) != 0;
+  const auto flags = static_cast<uint8_t>((*body)[kFlagsOffset]);
+  const bool compressed = (flags & kFlagZstd) != 0;
   Entry entry;
   uint32_t key_len = 0;
   std::string_view key_bytes;
   if (!r.read(&entry.meta.created_ms) || !r.read(&entry.meta.expires_ms) ||
-      !r.read(&entry.meta.compute_ms) || !r.read(&key_len) || !r.read_bytes(key_len, &key_bytes)) {
+      !r.read(&entry.meta.compute_ms) ||
+      ((flags & kFlagFreshUntil) != 0 && !r.read(&entry.meta.fresh_until_ms)) ||
+      !r.read(&key_len) || !r.read_bytes(key_len, &key_bytes)) {
     return corrupt("truncated header");
   }
   DecodedEntry out{CacheKey("-", KeyKind::kUser, "-"), Entry{}};

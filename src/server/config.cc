@@ -4,20 +4,28 @@
 // variables, PLANCACHE_* variables, flags), each overwriting what the one
 // below set. Every value that is given is validated, even one a higher layer
 // overrides: a typo in the config file is reported, not silently masked.
+// Which settings each layer gave is recorded, so that the default
+// namespace's policy can be settled last (config_namespaces.h).
 #include "server/config.h"
 
 #include <toml++/toml.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <set>
 
 #include "core/utf8.h"
+#include "server/config_namespaces.h"
 #include "server/config_settings.h"
 
 namespace plancache::server {
 namespace {
 
+using internal::NamespaceTables;
 using internal::ServeSetting;
+
+// Names of the settings one layer gave.
+using GivenSet = std::set<std::string, std::less<>>;
 
 const ServeSetting* find_setting(std::string_view name) {
   for (const ServeSetting& s : internal::serve_settings()) {
@@ -47,7 +55,8 @@ Result<std::string> toml_value_text(const toml::node& node, const std::string& s
   return Status::invalid_argument(source + ": expected a string, integer, boolean or array");
 }
 
-Status apply_toml_file(const std::string& path, ServerConfig& config) {
+Status apply_toml_file(const std::string& path, ServerConfig& config, GivenSet* given,
+                       NamespaceTables* namespaces) {
   toml::table table;
   try {
     table = toml::parse_file(path);
@@ -68,6 +77,10 @@ Status apply_toml_file(const std::string& path, ServerConfig& config) {
       for (char& ch : k) ch = ch == '-' ? '_' : ch;
       return k;
     }();
+    if (key == "namespaces") {
+      PLANCACHE_RETURN_IF_ERROR(internal::apply_namespace_tables(node, path, namespaces));
+      continue;
+    }
     const ServeSetting* setting = find_setting(key);
     if (setting == nullptr) {
       if (!unknown.empty()) unknown += ", ";
@@ -78,6 +91,7 @@ Status apply_toml_file(const std::string& path, ServerConfig& config) {
     auto text = toml_value_text(node, source);
     if (!text.is_ok()) return text.status();
     PLANCACHE_RETURN_IF_ERROR(setting->apply(config, *text, source));
+    given->insert(key);
   }
   if (!unknown.empty()) {
     return Status::invalid_argument("config file " + path + ": unknown keys " + unknown);
@@ -86,15 +100,17 @@ Status apply_toml_file(const std::string& path, ServerConfig& config) {
 }
 
 // The variables of the seed designs (SPEC §1, PlanCacheService).
-Status apply_seed_env(const EnvLookup& env, ServerConfig& config) {
+Status apply_seed_env(const EnvLookup& env, ServerConfig& config, GivenSet* given) {
   const ServeSetting* ttl = find_setting("default_ttl_s");
   const ServeSetting* maxsize = find_setting("l1_max_entries");
   const ServeSetting* enabled = find_setting("cache_enabled");
   if (auto v = env("PLAN_CACHE_TTL")) {
     PLANCACHE_RETURN_IF_ERROR(ttl->apply(config, *v, "PLAN_CACHE_TTL"));
+    given->insert("default_ttl_s");
   }
   if (auto v = env("PLAN_CACHE_MAXSIZE")) {
     PLANCACHE_RETURN_IF_ERROR(maxsize->apply(config, *v, "PLAN_CACHE_MAXSIZE"));
+    given->insert("l1_max_entries");
   }
   if (auto v = env("PLAN_CACHE_ENABLED")) {
     PLANCACHE_RETURN_IF_ERROR(enabled->apply(config, *v, "PLAN_CACHE_ENABLED"));
@@ -116,6 +132,7 @@ Status apply_seed_env(const EnvLookup& env, ServerConfig& config) {
           internal::printable_ascii(*v) + "'");
     }
     config.min_compute_ms = static_cast<int64_t>(seconds * 1000.0 + 0.5);
+    given->insert("min_compute_ms");
   }
   if (auto v = env("PLAN_CACHE_REDIS_ENABLED")) {
     auto on = internal::parse_bool_setting(*v, "PLAN_CACHE_REDIS_ENABLED");
@@ -137,21 +154,31 @@ EnvLookup process_env() {
 
 Result<ServerConfig> resolve_server_config(const ServeFlags& flags, const EnvLookup& env) {
   ServerConfig config;
+  GivenSet in_file;     // top-level keys of the TOML file
+  GivenSet above_file;  // settings given by a seed variable, PLANCACHE_* or a flag
+  NamespaceTables namespaces;
   std::optional<std::string> config_path = flags.config_path;
   if (!config_path) config_path = env("PLANCACHE_CONFIG");
   if (config_path && !config_path->empty()) {
-    PLANCACHE_RETURN_IF_ERROR(apply_toml_file(*config_path, config));
+    PLANCACHE_RETURN_IF_ERROR(apply_toml_file(*config_path, config, &in_file, &namespaces));
   }
-  PLANCACHE_RETURN_IF_ERROR(apply_seed_env(env, config));
+  PLANCACHE_RETURN_IF_ERROR(apply_seed_env(env, config, &above_file));
   for (const ServeSetting& s : internal::serve_settings()) {
     const std::string var = internal::env_var_name(s.name);
-    if (auto v = env(var)) PLANCACHE_RETURN_IF_ERROR(s.apply(config, *v, var));
+    if (auto v = env(var)) {
+      PLANCACHE_RETURN_IF_ERROR(s.apply(config, *v, var));
+      above_file.emplace(s.name);
+    }
   }
   for (const ServeSetting& s : internal::serve_settings()) {
     if (const auto& v = flags.*(s.flag)) {
       PLANCACHE_RETURN_IF_ERROR(s.apply(config, *v, "--" + internal::kebab_case(s.name)));
+      above_file.emplace(s.name);
     }
   }
+  PLANCACHE_RETURN_IF_ERROR(internal::finish_namespaces(
+      std::move(namespaces), [&](std::string_view name) { return above_file.count(name) != 0; },
+      [&](std::string_view name) { return in_file.count(name) != 0; }, config));
   return config;
 }
 

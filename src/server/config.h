@@ -9,8 +9,13 @@
 //      decimals allowed), PLAN_CACHE_REDIS_ENABLED + REDIS_URL,
 //      PLAN_CACHE_ENABLED;
 //   4. the TOML file named by --config / PLANCACHE_CONFIG: flat keys named
-//      after the flags, snake_case or kebab-case ("l1_max_entries");
+//      after the flags, snake_case or kebab-case ("l1_max_entries"), and
+//      [namespaces.<name>] tables, one policy per namespace ("lane"; see
+//      server/config_namespaces.h);
 //   5. the defaults below.
+// The server-wide l1_max_entries, l1_max_bytes, default_ttl_s and
+// min_compute_ms are the `default` namespace's policy: a flag or variable
+// beats [namespaces.default], which beats the file's top-level key.
 // resolve_server_config() applies that order and validates every value once;
 // a bad value is invalid_argument naming its source (flag, variable or TOML
 // key) and the value. Cross-field start-up checks (non-loopback host without
@@ -28,6 +33,7 @@
 #include <vector>
 
 #include "plancache/clock.h"
+#include "plancache/namespace_policy.h"
 #include "plancache/status.h"
 
 namespace CLI {
@@ -51,21 +57,47 @@ struct ServerConfig {
   std::string data_dir = "./plancache-data";
   // Shared Redis tier; not supported yet (start-up refuses). Default: none.
   std::string redis_url;
-  // Read-through planner; not supported yet (start-up refuses). Default: none.
+  // Read-through planner (POST /v1/plans on a miss): an http:// URL that
+  // takes {"goal","context","namespace"} and answers the plan JSON, or a
+  // command (/bin/sh -c) reading that JSON on stdin and writing the plan on
+  // stdout. At most one of the two. Default: none (misses answer 503).
   std::string planner_url;
   std::string planner_cmd;
+  // A planner call longer than this fails (502; a command is killed).
+  // Default: 120 s.
+  uint32_t planner_timeout_ms = 120'000;
+  // Planner calls running at once (more wait their turn). Default: 8.
+  uint32_t planner_max_concurrent = 8;
+  // Refresh-ahead: a plan hit refresh_ahead_min_hits times in the last
+  // refresh_ahead_s of its TTL (at most half of it) is recomputed in the
+  // background before it expires; 0 = off. Defaults: 60 s, 3 hits.
+  int64_t refresh_ahead_s = 60;
+  uint32_t refresh_ahead_min_hits = 3;
+  // Background refreshes (refresh-ahead, stale-while-revalidate) at once;
+  // more are skipped. Default: 2.
+  uint32_t max_background_refreshes = 2;
+  // Heartbeat comment interval of an SSE answer while a plan is computed.
+  // Default: 15 s.
+  uint32_t sse_heartbeat_ms = 15'000;
   // Bearer token for /v1/clear and /v1/evict; "" = none. Default: none.
   std::string admin_token;
   // Bearer token for every endpoint but /healthz and /readyz; "" = none.
   std::string api_token;
-  // L1 bounds; 0 = unbounded. Defaults: 100,000 entries, 256 MiB.
+  // L1 bounds of the default namespace (and of the namespaces nobody
+  // configured, which share its lane); 0 = unbounded.
+  // Defaults: 100,000 entries, 256 MiB.
   uint64_t l1_max_entries = 100'000;
   uint64_t l1_max_bytes = 256ull << 20;
   // Disk tier (L2) byte bound; 0 = unbounded. Default: 1 GiB.
   uint64_t l2_max_bytes = 1ull << 30;
   // fsync the disk tier's log before a write is acknowledged. Default: false.
   bool sync_writes = false;
-  // TTL of puts that give none; 0 = never expire. Default: 3600 s.
+  // Write-behind mode of the disk tier: puts return once queued and a
+  // thread writes them; at most this many keys wait (then puts write
+  // synchronously). 0 = off (write-through). Default: 0.
+  uint64_t write_behind_queue = 0;
+  // TTL of puts to the default namespace that give none; 0 = never expire.
+  // Default: 3600 s.
   int64_t default_ttl_s = 3600;
   // I/O threads; 0 = one per hardware thread. Default: 0.
   unsigned io_threads = 0;
@@ -88,13 +120,20 @@ struct ServerConfig {
   // false: plan lookups always miss and plan puts are not stored.
   // Default: true.
   bool cache_enabled = true;
-  // A PUT /v1/plans whose compute_ms is below this is not stored. Default: 0.
+  // A PUT /v1/plans to the default namespace whose compute_ms is below this
+  // is not stored. Default: 0.
   int64_t min_compute_ms = 0;
   // spdlog level name: trace, debug, info, warn, error, critical, off.
   // Default: info.
   std::string log_level = "info";
   // How often expired entries are swept from memory. Default: 1000 ms.
   uint32_t purge_interval_ms = 1000;
+
+  // The policy of every namespace (lane), from the presets, the TOML
+  // [namespaces.*] tables and the four default-namespace settings above
+  // (resolve_server_config keeps both consistent). null = the presets with
+  // the default namespace taken from the fields above (embedding, tests).
+  std::shared_ptr<const NamespacePolicies> namespaces;
 
   // Not settable from outside; for embedding and tests.
   // Time source of the cache; null = system_clock().
@@ -118,6 +157,7 @@ struct ServeFlags {
   std::optional<std::string> l1_max_bytes;
   std::optional<std::string> l2_max_bytes;
   std::optional<std::string> sync_writes;
+  std::optional<std::string> write_behind_queue;
   std::optional<std::string> default_ttl_s;
   std::optional<std::string> io_threads;
   std::optional<std::string> max_body_bytes;
@@ -131,6 +171,12 @@ struct ServeFlags {
   std::optional<std::string> min_compute_ms;
   std::optional<std::string> log_level;
   std::optional<std::string> purge_interval_ms;
+  std::optional<std::string> planner_timeout_ms;
+  std::optional<std::string> planner_max_concurrent;
+  std::optional<std::string> refresh_ahead_s;
+  std::optional<std::string> refresh_ahead_min_hits;
+  std::optional<std::string> max_background_refreshes;
+  std::optional<std::string> sse_heartbeat_ms;
 };
 
 // Adds --config, --host, --port, ... to `serve_cmd`, each writing into

@@ -5,6 +5,10 @@
 // read_timeout_ms from its first byte) → handling (synchronous, on this
 // thread) → writing (bounded by read_timeout_ms) → idle again, or closed when
 // either side asked for "Connection: close" or the server is draining.
+// A handler may defer its answer (reply_channel.h): the connection then
+// waits in "handling", with no read or write pending, until the answer is
+// posted back to this thread — whole, or as a chunked stream (SSE).
+// Nothing reads from the socket meanwhile: HTTP/1.1 without pipelining.
 // The two timeouts are what keeps a slow or silent client from holding a
 // connection (and its slot) forever; Beast's basic_stream closes the
 // socket when one expires.
@@ -17,7 +21,9 @@
 // beyond running on this io_context's single thread.
 #include "server/http_session.h"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <chrono>
@@ -46,6 +52,50 @@ bool expects_continue(const HttpRequest& req) {
 }
 
 }  // namespace
+
+// The ReplyChannel of one deferred request. It owns the session (so the
+// connection lives until the answer is written) and a work guard on its
+// io_context (so a graceful stop waits for the answer).
+class SessionReplyChannel final : public ReplyChannel {
+ public:
+  explicit SessionReplyChannel(std::shared_ptr<HttpSession> session)
+      : session_(std::move(session)),
+        guard_(net::make_work_guard(session_->stream_.get_executor())) {}
+
+  void reply(HttpResponse res) override {
+    net::post(session_->stream_.get_executor(),
+              [s = session_, r = std::move(res)]() mutable { s->finish_deferred(std::move(r)); });
+  }
+  void open_stream(HttpResponse head, milliseconds heartbeat_interval,
+                   std::string heartbeat) override {
+    net::post(session_->stream_.get_executor(),
+              [s = session_, h = std::move(head), heartbeat_interval,
+               beat = std::move(heartbeat)]() mutable {
+                s->begin_stream(std::move(h), heartbeat_interval, std::move(beat));
+              });
+  }
+  void write_chunk(std::string data) override {
+    net::post(session_->stream_.get_executor(), [s = session_, d = std::move(data)]() mutable {
+      s->queue_chunk(std::move(d), false);
+    });
+  }
+  void end_stream(std::string data) override {
+    net::post(session_->stream_.get_executor(), [s = session_, d = std::move(data)]() mutable {
+      s->queue_chunk(std::move(d), true);
+    });
+  }
+
+ private:
+  std::shared_ptr<HttpSession> session_;
+  net::executor_work_guard<net::io_context::executor_type> guard_;
+};
+
+HttpSession::Streaming::Streaming(HttpResponse&& from) {
+  head.result(from.result());
+  head.version(from.version());
+  for (const auto& field : from) head.set(field.name_string(), field.value());
+  head.chunked(true);
+}
 
 HttpSession::HttpSession(Socket&& socket, Service& service, SessionList& sessions, bool holds_slot)
     : stream_(std::move(socket)),
@@ -140,11 +190,93 @@ void HttpSession::on_read(beast::error_code ec, size_t) {
   const HttpRequest& req = parser_->get();
   res_ = {};
   res_.version(req.version());
-  service_.handle(req, res_);
-  const bool keep_alive =
-      req.keep_alive() && !service_.state().draining.load(std::memory_order_relaxed);
-  res_.keep_alive(keep_alive);
-  send(!keep_alive);
+  const bool deferred = service_.handle(req, res_, [this] {
+    return std::make_shared<SessionReplyChannel>(shared_from_this());
+  });
+  if (deferred) return;  // the channel answers later (finish_deferred / streams)
+  send(!keep_alive_after_answer());
+}
+
+bool HttpSession::keep_alive_after_answer() const {
+  return parser_ && parser_->get().keep_alive() &&
+         !service_.state().draining.load(std::memory_order_relaxed);
+}
+
+void HttpSession::finish_deferred(HttpResponse res) {
+  res_ = std::move(res);
+  res_.version(parser_->get().version());
+  send(!keep_alive_after_answer());
+}
+
+void HttpSession::begin_stream(HttpResponse head, milliseconds heartbeat_interval,
+                               std::string heartbeat) {
+  head.version(parser_->get().version());
+  std::string first = std::move(head.body());
+  streaming_ = std::make_unique<Streaming>(std::move(head));
+  streaming_->close_after = !keep_alive_after_answer();
+  streaming_->head.keep_alive(!streaming_->close_after);
+  streaming_->heartbeat_interval = heartbeat_interval;
+  streaming_->heartbeat = std::move(heartbeat);
+  if (!first.empty()) streaming_->queued.push_back(std::move(first));
+  streaming_->writing = true;
+  stream_.expires_after(milliseconds(config_.read_timeout_ms));
+  http::async_write_header(stream_, streaming_->serializer,
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             self->on_stream_write(ec);
+                           });
+  if (heartbeat_interval.count() > 0) arm_heartbeat();
+}
+
+void HttpSession::queue_chunk(std::string data, bool last) {
+  if (!streaming_) return;  // the stream failed and was dropped
+  if (!data.empty()) streaming_->queued.push_back(std::move(data));
+  streaming_->ending = streaming_->ending || last;
+  pump_stream();
+}
+
+void HttpSession::pump_stream() {
+  Streaming& s = *streaming_;
+  if (s.writing) return;
+  auto done = [self = shared_from_this()](beast::error_code ec, size_t) {
+    self->on_stream_write(ec);
+  };
+  if (!s.queued.empty()) {
+    s.writing_chunk = std::move(s.queued.front());
+    s.queued.pop_front();
+    s.writing = true;
+    stream_.expires_after(milliseconds(config_.read_timeout_ms));
+    return net::async_write(stream_, http::make_chunk(net::buffer(s.writing_chunk)), done);
+  }
+  if (s.ending) {
+    s.writing = true;
+    s.last_sent = true;
+    stream_.expires_after(milliseconds(config_.read_timeout_ms));
+    net::async_write(stream_, http::make_chunk_last(), done);
+  }
+}
+
+void HttpSession::on_stream_write(beast::error_code ec) {
+  streaming_->writing = false;
+  if (ec || streaming_->last_sent) {
+    const bool close_after = streaming_->close_after;
+    streaming_.reset();
+    if (heartbeat_timer_) heartbeat_timer_->cancel();
+    return on_write(ec, close_after);
+  }
+  pump_stream();
+}
+
+void HttpSession::arm_heartbeat() {
+  if (!heartbeat_timer_) heartbeat_timer_.emplace(stream_.get_executor());
+  heartbeat_timer_->expires_after(streaming_->heartbeat_interval);
+  heartbeat_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || !self->streaming_ || self->streaming_->ending) return;
+    Streaming& s = *self->streaming_;
+    // Only an otherwise silent stream needs a heartbeat.
+    if (!s.writing && s.queued.empty()) s.queued.push_back(s.heartbeat);
+    self->pump_stream();
+    self->arm_heartbeat();
+  });
 }
 
 void HttpSession::reply_unreadable(beast::error_code ec) {

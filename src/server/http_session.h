@@ -12,11 +12,17 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/basic_stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <deque>
 #include <memory>
 #include <optional>
+#include <string>
 #include <unordered_set>
 
 #include "server/service.h"
@@ -36,6 +42,11 @@ using Stream =
 // The sessions of one I/O thread. Touched only on that thread.
 using SessionList = std::unordered_set<HttpSession*>;
 
+using SessionTimer =
+    boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                      boost::asio::wait_traits<std::chrono::steady_clock>,
+                                      boost::asio::io_context::executor_type>;
+
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   // `holds_slot`: the connection took one of the max_connections slots
@@ -53,6 +64,19 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void stop();
 
  private:
+  friend class SessionReplyChannel;
+
+  // Deferred answers (see reply_channel.h); run on the socket's thread.
+  void finish_deferred(HttpResponse res);
+  void begin_stream(HttpResponse head, std::chrono::milliseconds heartbeat_interval,
+                    std::string heartbeat);
+  void queue_chunk(std::string data, bool last);
+  void pump_stream();
+  void on_stream_write(boost::beast::error_code ec);
+  void arm_heartbeat();
+  // Keep-alive for the answer to the current request.
+  bool keep_alive_after_answer() const;
+
   void wait_for_request();
   void on_first_bytes(boost::beast::error_code ec, size_t n);
   void read_request();
@@ -76,6 +100,25 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   const bool holds_slot_;
   bool idle_ = false;           // waiting for the first byte of a request
   bool continue_sent_ = false;  // "100 Continue" sent for the current request
+
+  // A chunked (streamed) answer in progress: its head and serializer, the
+  // chunks waiting to be written, the one being written (it must outlive
+  // the write), and the heartbeat timer.
+  struct Streaming {
+    explicit Streaming(HttpResponse&& head);
+    boost::beast::http::response<boost::beast::http::empty_body> head;
+    boost::beast::http::response_serializer<boost::beast::http::empty_body> serializer{head};
+    std::deque<std::string> queued;
+    std::string writing_chunk;
+    bool writing = false;   // a write is pending
+    bool ending = false;    // end_stream() was called: last chunk after the queue
+    bool last_sent = false; // the pending write is the last chunk
+    bool close_after = false;
+    std::chrono::milliseconds heartbeat_interval{0};
+    std::string heartbeat;
+  };
+  std::unique_ptr<Streaming> streaming_;
+  std::optional<SessionTimer> heartbeat_timer_;
 };
 
 }  // namespace plancache::internal

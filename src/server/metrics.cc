@@ -27,6 +27,45 @@ json namespace_json(const NamespaceCounters& c) {
           {"hit_rate", rate(c.hits, c.misses)}};
 }
 
+// The policy that applies to `ns`: its own ("lane" = ns) or, for a
+// namespace nobody configured, the default one ("lane" = "default").
+json policy_json(const std::string& ns, const NamespacePolicies& policies) {
+  const NamespacePolicy& p = policies.get(ns);
+  return {{"lane", policies.configured(ns) ? ns : std::string(kDefaultNamespace)},
+          {"max_entries", p.max_entries},
+          {"max_bytes", p.max_bytes},
+          {"default_ttl_s", p.default_ttl_ms / 1000},
+          {"min_compute_ms", p.min_compute_ms},
+          {"tiers", p.tiers},
+          {"eviction", p.eviction == EvictionPolicy::kLru ? "lru" : "tinylfu"},
+          {"compress", p.compress},
+          {"persistent", p.persistent}};
+}
+
+// {"<ns>": {"<tier>": counters, ..., "policy": {...}}}: every namespace a
+// tier reports and, with policies, every configured namespace (zero
+// counters in each tier it uses until it is used).
+json namespaces_json(const CacheStats& stats, const NamespacePolicies* policies) {
+  std::map<std::string, json> out;
+  for (const TierStats& t : stats.tiers) {
+    for (const auto& [ns, c] : t.namespaces) out[ns][t.name] = namespace_json(c);
+  }
+  if (policies != nullptr) {
+    for (const auto& [ns, policy] : policies->all()) {
+      json& doc = out[ns];
+      for (const TierStats& t : stats.tiers) {
+        if (policy.uses_tier(t.name) && !doc.contains(t.name)) {
+          doc[t.name] = namespace_json(NamespaceCounters{});
+        }
+      }
+    }
+    for (auto& [ns, doc] : out) doc["policy"] = policy_json(ns, *policies);
+  }
+  json section = json::object();
+  for (auto& [ns, doc] : out) section[ns] = std::move(doc);
+  return section;
+}
+
 json tier_json(const TierStats& t) {
   json namespaces = json::object();
   for (const auto& [ns, c] : t.namespaces) namespaces[ns] = namespace_json(c);
@@ -44,6 +83,9 @@ json tier_json(const TierStats& t) {
           {"expirations", t.expirations},
           {"invalidations", t.invalidations},
           {"errors", t.errors},
+          {"corrupt_entries", t.corrupt_entries},
+          {"pending_writes", t.pending_writes},
+          {"write_behind_full", t.write_behind_full},
           {"namespaces", std::move(namespaces)}};
 }
 
@@ -129,6 +171,13 @@ void write_tiers(PromWriter& w, const CacheStats& stats) {
       {"tier_invalidations_total", "counter", "Entries removed by invalidate, clear or evict.",
        &TierStats::invalidations},
       {"tier_errors_total", "counter", "Failed tier operations.", &TierStats::errors},
+      {"tier_corrupt_entries_total", "counter",
+       "Entries that failed their checksum on read (deleted).", &TierStats::corrupt_entries},
+      {"tier_pending_writes", "gauge", "Write-behind puts not yet written to the tier.",
+       &TierStats::pending_writes},
+      {"tier_write_behind_full_total", "counter",
+       "Write-behind puts written synchronously because the queue was full.",
+       &TierStats::write_behind_full},
   };
   for (const Field& f : kFields) {
     w.family(f.name, f.type, f.help);
@@ -224,31 +273,34 @@ bool HttpCounters::try_open_connection(uint32_t max) {
   return true;
 }
 
-json stats_document(const CacheStats& stats, const HttpCounters& http, double uptime_s) {
+json stats_document(const CacheStats& stats, const HttpCounters& http, double uptime_s,
+                    const NamespacePolicies* policies) {
   const TierStats* l1 = find_tier(stats, "l1");
   const TierStats* l2 = find_tier(stats, "l2");
   const TierStats* shared = find_tier(stats, "shared");
   json doc;
   // SPEC §1 PlanCache names.
   doc["l1_size"] = l1 ? l1->entries : 0;
-  doc["l1_max_size"] = l1 ? l1->max_entries : 0;
+  // The PlanCache setting of that name (PLAN_CACHE_MAXSIZE): the default
+  // lane's bound. The whole L1's (the sum over lanes) is tiers[l1].
+  doc["l1_max_size"] = l1 == nullptr   ? 0
+                       : policies != nullptr ? policies->get(kDefaultNamespace).max_entries
+                                             : l1->max_entries;
   doc["l1_hits"] = l1 ? l1->hits : 0;
   doc["l1_misses"] = l1 ? l1->misses : 0;
   doc["l1_hit_rate"] = l1 ? l1->hit_rate() : 0.0;
   doc["l2_connected"] = l2 != nullptr && l2->connected;
   doc["l2_hits"] = l2 ? l2->hits : 0;
   doc["l2_hit_rate"] = l2 ? l2->hit_rate() : 0.0;
+  doc["l2_size"] = l2 ? l2->entries : 0;
+  doc["l2_corrupt_entries"] = l2 ? l2->corrupt_entries : 0;
+  doc["l2_pending_writes"] = l2 ? l2->pending_writes : 0;
   doc["shared_connected"] = shared != nullptr && shared->connected;
 
   json tiers = json::array();
-  std::map<std::string, json> namespaces;
-  for (const TierStats& t : stats.tiers) {
-    tiers.push_back(tier_json(t));
-    for (const auto& [ns, c] : t.namespaces) namespaces[ns][t.name] = namespace_json(c);
-  }
+  for (const TierStats& t : stats.tiers) tiers.push_back(tier_json(t));
   doc["tiers"] = std::move(tiers);
-  doc["namespaces"] = json::object();
-  for (auto& [ns, per_tier] : namespaces) doc["namespaces"][ns] = std::move(per_tier);
+  doc["namespaces"] = namespaces_json(stats, policies);
   doc["cache"] = {{"gets", stats.gets},
                   {"hits", stats.hits},
                   {"misses", stats.misses},

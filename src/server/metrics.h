@@ -13,6 +13,7 @@
 #include <string>
 
 #include "plancache/cache.h"
+#include "plancache/namespace_policy.h"
 #include "server/router.h"
 
 namespace plancache::internal {
@@ -20,8 +21,8 @@ namespace plancache::internal {
 class HttpCounters {
  public:
   // The statuses counted one by one; any other lands in "other".
-  static constexpr std::array<unsigned, 16> kStatuses = {200, 201, 204, 400, 401, 403, 404, 405,
-                                                         408, 409, 413, 431, 500, 501, 503, 0};
+  static constexpr std::array<unsigned, 17> kStatuses = {
+      200, 201, 204, 400, 401, 403, 404, 405, 408, 409, 413, 431, 500, 501, 502, 503, 0};
 
   void record(Route route, unsigned status) {
     requests_[static_cast<size_t>(route)][slot(status)].fetch_add(1, std::memory_order_relaxed);
@@ -54,8 +55,10 @@ class HttpCounters {
 
 // GET /v1/stats: per tier, per namespace, cache-wide and HTTP figures, plus
 // the §1 PlanCache names (l1_size, l1_hit_rate, l2_connected, ...) at the
-// top level.
-nlohmann::json stats_document(const CacheStats& stats, const HttpCounters& http, double uptime_s);
+// top level. With `policies`, every configured namespace is listed (zeros
+// until used) with the policy that applies to it (docs/http_api.md).
+nlohmann::json stats_document(const CacheStats& stats, const HttpCounters& http, double uptime_s,
+                              const NamespacePolicies* policies = nullptr);
 
 // GET /metrics: Prometheus text exposition format 0.0.4.
 std::string prometheus_text(const CacheStats& stats, const HttpCounters& http, double uptime_s);

@@ -62,8 +62,6 @@ Status check_startup(const ServerConfig& config, const tcp::endpoint& endpoint) 
     return unsupported("--redis-url (PLANCACHE_REDIS_URL, PLAN_CACHE_REDIS_ENABLED)",
                        "the shared Redis tier");
   }
-  if (!config.planner_url.empty()) return unsupported("--planner-url", "read-through planning");
-  if (!config.planner_cmd.empty()) return unsupported("--planner-cmd", "read-through planning");
   if (!endpoint.address().is_loopback() && config.admin_token.empty()) {
     return Status::invalid_argument(
         "refusing to listen on non-loopback address " + endpoint.address().to_string() +
@@ -124,8 +122,9 @@ Result<std::unique_ptr<Server>> Server::start(ServerConfig config) {
   if (!endpoint.is_ok()) return endpoint.status();
   PLANCACHE_RETURN_IF_ERROR(check_startup(config, *endpoint));
   if (!config.data_dir.empty()) {
-    impl->logger->info("disk tier (l2) in '{}', up to {} bytes{}", config.data_dir,
-                       config.l2_max_bytes, config.sync_writes ? ", synchronous writes" : "");
+    impl->logger->info("disk tier (l2) in '{}', up to {} bytes{}{}", config.data_dir,
+                       config.l2_max_bytes, config.sync_writes ? ", synchronous writes" : "",
+                       config.write_behind_queue > 0 ? ", write-behind" : "");
   }
   auto service = internal::Service::create(config);
   if (!service.is_ok()) return service.status();

@@ -1,9 +1,24 @@
+// Service: builds the cache of the configuration (an L1 with one lane per
+// configured namespace, the optional disk tier, the namespace policies) and
+// routes each request to its handler.
+//
+// Non-persistent namespaces (persistent = false) are wiped from the disk
+// tier here, before the cache exists and so before anything is served. The
+// namespaces found on disk come from the disk tier's per-namespace counters
+// (read when it opens), so the wipe visits only those namespaces' key
+// ranges, never the whole store.
 #include "server/service.h"
 
+#include <spdlog/spdlog.h>
+
+#include "cache/namespaced_tier.h"
+#include "cache/write_behind_tier.h"
 #include "plancache/disk_tier.h"
 #include "plancache/memory_tier.h"
 #include "server/auth.h"
+#include "server/config_namespaces.h"
 #include "server/errors.h"
+#include "server/planner_setup.h"
 
 namespace plancache::internal {
 namespace {
@@ -18,6 +33,72 @@ KeyBuilderOptions key_options(const server::ServerConfig& config) {
   return options;
 }
 
+// Counts a deferred answer in the HTTP counters when its status is known.
+class CountedChannel final : public ReplyChannel {
+ public:
+  CountedChannel(std::shared_ptr<ReplyChannel> inner, Route route, HttpCounters& counters)
+      : inner_(std::move(inner)), route_(route), counters_(counters) {}
+  void reply(HttpResponse res) override {
+    counters_.record(route_, res.result_int());
+    inner_->reply(std::move(res));
+  }
+  void open_stream(HttpResponse head, std::chrono::milliseconds heartbeat_interval,
+                   std::string heartbeat) override {
+    counters_.record(route_, head.result_int());
+    inner_->open_stream(std::move(head), heartbeat_interval, std::move(heartbeat));
+  }
+  void write_chunk(std::string data) override { inner_->write_chunk(std::move(data)); }
+  void end_stream(std::string data) override { inner_->end_stream(std::move(data)); }
+
+ private:
+  std::shared_ptr<ReplyChannel> inner_;
+  Route route_;
+  HttpCounters& counters_;
+};
+
+// Removes from `disk` the entries of every namespace whose policy says
+// persistent = false (unconfigured namespaces follow the default policy).
+Status wipe_transient_namespaces(Tier& disk, const NamespacePolicies& policies,
+                                 spdlog::logger* logger) {
+  for (const auto& [ns, counters] : disk.stats().namespaces) {
+    if (policies.get(ns).persistent || counters.entries == 0) continue;
+    Selector selector;
+    selector.ns = ns;
+    Result<uint64_t> n = disk.invalidate(selector);
+    if (!n.is_ok()) {
+      return Status(n.status().code(), "cannot wipe non-persistent namespace '" + ns +
+                                           "' from the disk tier: " + n.status().message());
+    }
+    if (logger != nullptr) {
+      logger->info("namespace '{}' is not persistent: wiped {} entries from the disk tier", ns,
+                   *n);
+    }
+  }
+  return Status::ok();
+}
+
+Result<std::unique_ptr<Tier>> open_disk_tier(const server::ServerConfig& config,
+                                             std::shared_ptr<Clock> clock,
+                                             std::shared_ptr<const NamespacePolicies> policies) {
+  DiskTierOptions l2;
+  l2.path = config.data_dir;
+  l2.max_bytes = config.l2_max_bytes;
+  l2.sync_writes = config.sync_writes;
+  l2.clock = clock;
+  l2.compress_namespace = [policies](std::string_view ns) { return policies->get(ns).compress; };
+  auto disk = new_disk_tier(std::move(l2));
+  if (!disk.is_ok()) {
+    return Status(disk.status().code(),
+                  "cannot open the disk tier (--data-dir): " + disk.status().message());
+  }
+  PLANCACHE_RETURN_IF_ERROR(wipe_transient_namespaces(**disk, *policies, config.logger.get()));
+  if (config.write_behind_queue == 0) return disk;
+  WriteBehindOptions behind;
+  behind.max_queue = config.write_behind_queue;
+  behind.clock = std::move(clock);
+  return new_write_behind_tier(std::move(disk).value(), std::move(behind));
+}
+
 }  // namespace
 
 Service::Service(const server::ServerConfig& config) {
@@ -28,48 +109,57 @@ Service::Service(const server::ServerConfig& config) {
 Result<std::unique_ptr<Service>> Service::create(const server::ServerConfig& config) {
   auto hash = parse_hash_algorithm(config.hash);
   if (!hash.is_ok()) return hash.status();
+  auto policies = effective_namespaces(config);
+  if (!policies.is_ok()) return policies.status();
   std::shared_ptr<Clock> clock = config.clock ? config.clock : system_clock();
 
+  // L1: one memory tier per lane, bounded and evicting by the lane's policy.
   MemoryTierOptions l1;
-  l1.max_entries = config.l1_max_entries;
-  l1.max_bytes = config.l1_max_bytes;
   l1.clock = clock;
-  auto tier = new_memory_tier(std::move(l1));
+  auto tier = new_namespaced_tier("l1", **policies, memory_sub_tier_factory(std::move(l1)));
   if (!tier.is_ok()) return tier.status();
 
   CacheOptions options;
   options.tiers.push_back(std::move(tier).value());
   if (!config.data_dir.empty()) {
-    DiskTierOptions l2;
-    l2.path = config.data_dir;
-    l2.max_bytes = config.l2_max_bytes;
-    l2.sync_writes = config.sync_writes;
-    l2.clock = clock;
-    auto disk = new_disk_tier(std::move(l2));
-    if (!disk.is_ok()) {
-      return Status(disk.status().code(),
-                    "cannot open the disk tier (--data-dir): " + disk.status().message());
-    }
+    auto disk = open_disk_tier(config, clock, *policies);
+    if (!disk.is_ok()) return disk.status();
     options.tiers.push_back(std::move(disk).value());
   }
   options.default_ttl_ms = config.default_ttl_s * 1000;
   options.clock = clock;
+  options.policies = *policies;
   auto cache = new_cache(std::move(options));
   if (!cache.is_ok()) return cache.status();
 
   std::unique_ptr<Service> service(new Service(config));
+  service->state_.config.namespaces = *policies;
   service->state_.cache = std::move(cache).value();
+  auto planning = make_planning(service->state_.config, *service->state_.cache);
+  if (!planning.is_ok()) return planning.status();
+  service->state_.planning = std::move(planning).value();
+  service->state_.sse_heartbeat = std::chrono::milliseconds(config.sse_heartbeat_ms);
   service->state_.started_ns = clock->monotonic_ns();
   return service;
 }
 
-void Service::handle(const HttpRequest& req, HttpResponse& res) {
+bool Service::handle(const HttpRequest& req, HttpResponse& res, const DeferFn& open_channel) {
   const std::string_view target(req.target().data(), req.target().size());
   const size_t q = target.find('?');
   const std::string_view path = target.substr(0, q);
   const std::string_view query = q == std::string_view::npos ? "" : target.substr(q + 1);
   const RouteMatch match = match_route(path);
-  Call call{req, match.rest, query, res};
+  // One pointer captured: the std::function needs no allocation.
+  struct Deferral {
+    const DeferFn& open;
+    Route route;
+    HttpCounters& counters;
+    bool deferred = false;
+  } deferral{open_channel, match.route, state_.http};
+  Call call{req, match.rest, query, res, [d = &deferral]() -> std::shared_ptr<ReplyChannel> {
+              d->deferred = true;
+              return std::make_shared<CountedChannel>(d->open(), d->route, d->counters);
+            }};
   if (match.route == Route::kNotFound) {
     reply_error(res, Status::not_found("no such endpoint"));
   } else if (!method_allowed(match.route, req.method())) {
@@ -84,7 +174,9 @@ void Service::handle(const HttpRequest& req, HttpResponse& res) {
   } else {
     dispatch(match.route, call);
   }
+  if (deferral.deferred) return true;
   state_.http.record(match.route, res.result_int());
+  return false;
 }
 
 void Service::dispatch(Route route, Call& call) {

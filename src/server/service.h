@@ -1,5 +1,6 @@
 // Service: the HTTP API without the networking. Owns the Cache built from
-// the configuration (one memory tier, the default TTL) and answers one
+// the configuration (an L1 with a lane per configured namespace, the disk
+// tier when there is a data directory, the namespace policies) and answers one
 // parsed request at a time: route, method check (405 + Allow), token check,
 // then the endpoint handler. The HTTP sessions own the sockets and call
 // handle() for each request they read.
@@ -17,13 +18,17 @@ namespace plancache::internal {
 
 class Service {
  public:
-  // Builds the cache and key builder. Errors: invalid_argument for a bad
-  // hash name or memory-tier bounds.
+  // Builds the cache and key builder, and wipes the non-persistent
+  // namespaces from the disk tier. Errors: invalid_argument for a bad hash
+  // name, namespace policy or memory-tier bounds; the disk tier's errors
+  // (new_disk_tier), prefixed with the flag to blame.
   static Result<std::unique_ptr<Service>> create(const server::ServerConfig& config);
 
   // Fills status, headers and body of `res` for `req`. The caller sets the
-  // HTTP version and keep-alive. Never throws.
-  void handle(const HttpRequest& req, HttpResponse& res);
+  // HTTP version and keep-alive. Never throws. Returns true when the handler
+  // deferred its answer: it called `open_channel` (at most once) and will
+  // answer through that channel later; `res` is then left unfilled.
+  bool handle(const HttpRequest& req, HttpResponse& res, const DeferFn& open_channel);
 
   // Fills `res` with an error for a request that could not be read (bad
   // HTTP, header or body too large) and counts it.

@@ -6,6 +6,7 @@
 
 #include "core/canonical_json.h"
 #include "core/utf8.h"
+#include "plancache/namespace_policy.h"
 
 namespace plancache::internal {
 namespace {
@@ -26,21 +27,11 @@ int hex_value(char ch) {
 }  // namespace
 
 Status validate_namespace(std::string_view ns) {
-  const auto bad = [&](std::string_view why) {
-    return Status::invalid_argument("invalid namespace '" + printable_ascii(ns) +
-                                    "': " + std::string(why) +
-                                    " (1-64 characters of A-Z a-z 0-9 _ . -, not starting "
-                                    "with '.')");
-  };
-  if (ns.empty()) return bad("empty");
-  if (ns.size() > kMaxNamespaceBytes) return bad("too long");
-  if (ns.front() == '.') return bad("starts with '.'");
-  for (char ch : ns) {
-    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                    (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' || ch == '-';
-    if (!ok) return bad("contains a character outside the allowed set");
-  }
-  return Status::ok();
+  // One rule for names everywhere (config tables, HTTP, CLI): the library's.
+  const Status s = validate_namespace_name(ns);
+  if (s.is_ok()) return s;
+  return Status::invalid_argument("invalid namespace '" + printable_ascii(ns) + "': " +
+                                  s.message());
 }
 
 Status validate_user_key(std::string_view key) {

@@ -24,7 +24,8 @@ inline constexpr size_t kMaxUserKeyBytes = 512;
 // recursive serialiser.
 inline constexpr size_t kMaxRequestJsonDepth = 256;
 
-// 1–64 bytes of [A-Za-z0-9_.-], not starting with '.'.
+// plancache::validate_namespace_name (1–64 bytes of [A-Za-z0-9_.-], not
+// starting with '.' or '-'), its message prefixed with the quoted name.
 Status validate_namespace(std::string_view ns);
 // 1–512 bytes of valid UTF-8 without NUL or other control characters.
 Status validate_user_key(std::string_view key);

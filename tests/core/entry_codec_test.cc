@@ -126,6 +126,29 @@ TEST(EntryCodec, CompressesOnlyAboveThresholdAndWhenSmaller) {
   EXPECT_EQ((*noise)[5], '\0');
 }
 
+TEST(EntryCodec, FreshUntilRoundTripsAndEveryTruncationIsRejected) {
+  Entry e = make(std::string(5000, 'p'), {"t"}, 1000, 9000, 12);
+  e.meta.fresh_until_ms = 4000;
+  for (size_t threshold : {size_t{0}, SIZE_MAX}) {
+    Result<Bytes> bytes = encode_entry(kKey, e, CodecOptions{threshold, 3});
+    ASSERT_TRUE(bytes.is_ok());
+    EXPECT_EQ(static_cast<uint8_t>((*bytes)[5]) & 0x02, 0x02) << "flag bit 1 marks fresh_until";
+    Result<Entry> back = decode_entry(*bytes, &kKey);
+    ASSERT_TRUE(back.is_ok()) << back.status().to_string();
+    EXPECT_EQ(back->meta.fresh_until_ms, 4000);
+    EXPECT_EQ(back->meta.expires_ms, 9000);
+    EXPECT_EQ(*back->value, *e.value);
+    for (size_t len = 0; len < bytes->size(); ++len) {
+      ASSERT_FALSE(decode_entry(std::string_view(*bytes).substr(0, len)).is_ok()) << len;
+    }
+  }
+  // Without a grace period the bytes are those of the plain format.
+  e.meta.fresh_until_ms = 0;
+  Result<Bytes> plain = encode_entry(kKey, e, CodecOptions{SIZE_MAX, 3});
+  ASSERT_TRUE(plain.is_ok());
+  EXPECT_EQ((*plain)[5], '\0');
+}
+
 TEST(EntryCodec, EncodeRejectsNullValue) {
   Entry e;
   Result<Bytes> r = encode_entry(kKey, e);

@@ -1,5 +1,6 @@
 """`plancache serve` configuration: precedence of flags, PLANCACHE_* variables,
-the seed designs' variables and the TOML file; bad configurations refused
+the seed designs' variables and the TOML file (including [namespaces.default]
+against the server-wide settings); bad configurations refused
 with exit 2 and a message naming the problem."""
 
 import os
@@ -59,6 +60,23 @@ class ConfigTest(unittest.TestCase):
                                           {"PLAN_CACHE_MAXSIZE": "200",
                                            "PLANCACHE_L1_MAX_ENTRIES": "300"}), 400)
 
+    def default_lane(self, args=(), env=None):
+        with self.start(list(args), env=env, with_port_flag=True) as s:
+            return s.request("GET", "/v1/stats").json()["namespaces"]["default"]["policy"]
+
+    def test_default_lane_precedence_with_a_namespaces_table(self):
+        path = self.toml("l1-max-entries = 100\ndefault_ttl_s = 50\n"
+                         "[namespaces.default]\nmax_entries = 150\n")
+        lane = self.default_lane(["--config", path])
+        self.assertEqual(lane["max_entries"], 150, "the table beats the top-level key")
+        self.assertEqual(lane["default_ttl_s"], 50, "top-level key where the table is silent")
+        self.assertEqual(self.l1_max_size(["--config", path]), 150)
+        self.assertEqual(self.default_lane(["--config", path],
+                                           {"PLAN_CACHE_MAXSIZE": "200"})["max_entries"], 200)
+        self.assertEqual(self.default_lane(["--config", path, "--l1-max-entries", "400"],
+                                           {"PLANCACHE_L1_MAX_ENTRIES": "300"})["max_entries"],
+                         400)
+
     def test_seed_ttl_and_enabled_variables(self):
         with self.start(env={"PLAN_CACHE_TTL": "120"}, with_port_flag=True) as s:
             self.assertEqual(s.request("PUT", "/v1/plans", {"goal": "g", "plan": 1}).status, 201)
@@ -88,6 +106,9 @@ class ConfigTest(unittest.TestCase):
         self.expect_refusal(["--config", unknown], None, "colour")
         typo = self.toml("l1_max_entries = \"many\"\n", "typo.toml")
         self.expect_refusal(["--config", typo], None, "l1_max_entries")
+        lane = self.toml("[namespaces.docs]\nmax_entries = \"many\"\n", "lane.toml")
+        self.expect_refusal(["--config", lane] + port, None, lane, "[namespaces.docs]",
+                            "max_entries", "many")
         missing = os.path.join(self.dir, "missing.toml")
         self.expect_refusal(["--config", missing], None, missing)
         self.expect_refusal(port + ["--no-such-flag"], None, "--no-such-flag")

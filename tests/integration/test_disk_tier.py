@@ -47,6 +47,31 @@ class DiskTierTest(unittest.TestCase):
             self.assertTrue(stats["l2_connected"])
             self.assertGreaterEqual(stats["l2_hits"], 1)
 
+    def test_write_behind_mode_reads_its_writes_and_drains_on_sigterm(self):
+        plans = {"wb goal %d" % i: {"n": i, "body": "y" * (i * 37 % 3000)} for i in range(300)}
+        with Server(["--write-behind-queue", "64"], data_dir=self.data_dir) as first:
+            for goal, plan in plans.items():
+                self.assertEqual(put_plan(first, goal, plan).status, 201)
+            stats = first.request("GET", "/v1/stats").json()
+            l2 = [t for t in stats["tiers"] if t["name"] == "l2"][0]
+            self.assertEqual(l2["puts"], len(plans), "every put reached the disk tier's queue")
+            self.assertLessEqual(stats["l2_pending_writes"], 64, "the queue stays bounded")
+            # A delete reaches waiting writes too: the plan must not come back.
+            answer = first.request("DELETE", "/v1/plans", json.dumps({"goal": "wb goal 7"}).encode())
+            self.assertEqual(answer.status, 200, answer)
+            self.assertTrue(answer.json()["removed"], answer)
+            first.signal(signal.SIGTERM)
+            self.assertEqual(first.wait_exit(), 0)
+        del plans["wb goal 7"]
+        with Server(data_dir=self.data_dir) as second:
+            for goal, plan in plans.items():
+                answer = lookup(second, goal)
+                self.assertEqual(answer.status, 200, "%s lost by write-behind" % goal)
+                self.assertEqual(answer.json()["tier"], "l2")
+                self.assertEqual(answer.json()["plan"], plan)
+            self.assertEqual(lookup(second, "wb goal 7").status, 404)
+            self.assertEqual(second.request("GET", "/v1/stats").json()["l2_pending_writes"], 0)
+
     def test_second_process_on_the_same_directory_is_refused(self):
         with Server(data_dir=self.data_dir):
             code, output = run_serve_expecting_exit(["--data-dir", self.data_dir, "--port", "0"])

@@ -1,5 +1,6 @@
 // resolve_server_config: precedence (flag > PLANCACHE_* > seed variables >
-// TOML > defaults) and error messages naming the source and the value.
+// TOML > defaults), the [namespaces.*] tables and the default namespace's
+// precedence, and error messages naming the source and the value.
 #include "server/config.h"
 
 #include <gmock/gmock.h>
@@ -202,6 +203,162 @@ TEST_F(ConfigTest, TheTomlValueIsValidatedEvenWhenOverridden) {
   flags.config_path = toml("port = 99999\n");
   flags.port = "80";
   EXPECT_THAT(error(flags), HasSubstr("99999"));
+}
+
+TEST_F(ConfigTest, NoNamespaceTablesGiveThePresets) {
+  auto c = resolve();
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  ASSERT_NE(c->namespaces, nullptr);
+  const NamespacePolicies& p = *c->namespaces;
+  for (auto name : {"default", "docs", "standard", "heavy", "checkpoints"}) {
+    EXPECT_TRUE(p.configured(name)) << name;
+  }
+  EXPECT_EQ(p.get("default").max_entries, c->l1_max_entries);
+  EXPECT_EQ(p.get("default").max_bytes, c->l1_max_bytes);
+  EXPECT_EQ(p.get("default").default_ttl_ms, c->default_ttl_s * 1000);
+  EXPECT_EQ(p.get("docs").max_entries, NamespacePolicies().get("docs").max_entries);
+}
+
+TEST_F(ConfigTest, NamespaceTablesOverrideOnlyTheKeysTheyGive) {
+  ServeFlags flags;
+  flags.config_path = toml(R"(
+[namespaces.docs]
+max_entries = 42
+compress = false
+
+[namespaces.team-a]
+max-bytes = 1048576
+default_ttl_s = 30
+tiers = ["l1"]
+min_compute_ms = 250
+eviction = "lru"
+persistent = false
+stale_while_revalidate_s = 60
+stale_if_error_s = 600
+planner_url = "http://127.0.0.1:9000/plan"
+
+[namespaces.tools]
+planner_cmd = "plan --json"
+)");
+  auto c = resolve(flags);
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  const NamespacePolicies& p = *c->namespaces;
+  const NamespacePolicy preset_docs = NamespacePolicies().get("docs");
+  const NamespacePolicy& docs = p.get("docs");
+  EXPECT_EQ(docs.max_entries, 42u);
+  EXPECT_FALSE(docs.compress);
+  EXPECT_EQ(docs.max_bytes, preset_docs.max_bytes) << "not given: the preset's";
+  EXPECT_EQ(docs.default_ttl_ms, preset_docs.default_ttl_ms);
+
+  ASSERT_TRUE(p.configured("team-a"));
+  const NamespacePolicy& a = p.get("team-a");
+  const NamespacePolicy builtin_default;
+  EXPECT_EQ(a.max_entries, builtin_default.max_entries) << "a new name starts from default";
+  EXPECT_EQ(a.max_bytes, 1048576u);
+  EXPECT_EQ(a.default_ttl_ms, 30'000);
+  EXPECT_EQ(a.tiers, std::vector<std::string>{"l1"});
+  EXPECT_EQ(a.min_compute_ms, 250);
+  EXPECT_EQ(a.eviction, EvictionPolicy::kLru);
+  EXPECT_FALSE(a.persistent);
+  EXPECT_EQ(a.stale_while_revalidate_s, 60);
+  EXPECT_EQ(a.stale_if_error_s, 600);
+  EXPECT_EQ(a.planner_url, "http://127.0.0.1:9000/plan");
+  EXPECT_EQ(a.planner_cmd, "");
+  EXPECT_EQ(p.get("tools").planner_cmd, "plan --json");
+  EXPECT_EQ(p.get("tools").stale_if_error_s, 0);
+  EXPECT_FALSE(p.configured("team-b"));
+}
+
+TEST_F(ConfigTest, DefaultNamespacePrecedence) {
+  // The file gives both the top-level key and [namespaces.default]: the
+  // table is more specific and wins.
+  const std::string both = toml(R"(
+l1_max_entries = 10
+default_ttl_s = 11
+min_compute_ms = 12
+l1_max_bytes = 13000
+
+[namespaces.default]
+max_entries = 20
+default_ttl_s = 21
+)");
+  ServeFlags flags;
+  flags.config_path = both;
+  auto c = resolve(flags);
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  const NamespacePolicy* d = &c->namespaces->get("default");
+  EXPECT_EQ(d->max_entries, 20u) << "[namespaces.default] beats the top-level key";
+  EXPECT_EQ(d->default_ttl_ms, 21'000);
+  EXPECT_EQ(d->min_compute_ms, 12) << "top-level key where the table is silent";
+  EXPECT_EQ(d->max_bytes, 13000u);
+  EXPECT_EQ(c->l1_max_entries, 20u) << "the config mirrors the default namespace";
+  EXPECT_EQ(c->default_ttl_s, 21);
+
+  // Seed variables, PLANCACHE_* variables and flags beat the file.
+  env_.set("PLAN_CACHE_MAXSIZE", "30").set("PLAN_CACHE_MIN_GEN_TIME", "0.5");
+  env_.set("PLANCACHE_DEFAULT_TTL_S", "31");
+  flags.l1_max_bytes = "40000";
+  c = resolve(flags);
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  d = &c->namespaces->get("default");
+  EXPECT_EQ(d->max_entries, 30u);
+  EXPECT_EQ(d->min_compute_ms, 500);
+  EXPECT_EQ(d->default_ttl_ms, 31'000);
+  EXPECT_EQ(d->max_bytes, 40000u);
+  EXPECT_EQ(c->l1_max_entries, 30u);
+  EXPECT_EQ(c->l1_max_bytes, 40000u);
+
+  // Other lanes are not touched by the server-wide settings.
+  EXPECT_EQ(c->namespaces->get("docs").max_entries, NamespacePolicies().get("docs").max_entries);
+  EXPECT_EQ(c->namespaces->get("docs").default_ttl_ms,
+            NamespacePolicies().get("docs").default_ttl_ms);
+
+  // With no file, the flag alone sets the default lane; 0 = unbounded.
+  flags = {};
+  flags.l1_max_entries = "0";
+  c = resolve(flags);
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->namespaces->get("default").max_entries, 0u);
+}
+
+TEST_F(ConfigTest, NamespaceTableErrorsNameFileTableAndKey) {
+  struct Case {
+    std::string text;
+    std::vector<std::string> fragments;
+  };
+  const std::vector<Case> cases = {
+      {"[namespaces.docs]\nmax_entrys = 5\n", {"[namespaces.docs]", "'max_entrys'", "unknown"}},
+      {"[namespaces.docs]\nmax_entries = -5\n", {"[namespaces.docs]", "'max_entries'", "-5"}},
+      {"[namespaces.docs]\nmax_entries = \"lots\"\n", {"'max_entries'", "lots"}},
+      {"[namespaces.docs]\ndefault_ttl_s = 1.5\n", {"'default_ttl_s'", "float"}},
+      {"[namespaces.docs]\ncompress = \"yes\"\n", {"'compress'", "yes"}},
+      {"[namespaces.docs]\ntiers = [\"l1\", \"l9\"]\n", {"'tiers'", "l9"}},
+      {"[namespaces.docs]\ntiers = []\n", {"'tiers'", "at least one"}},
+      {"[namespaces.docs]\ntiers = \"l1\"\n", {"'tiers'", "array"}},
+      {"[namespaces.docs]\neviction = \"fifo\"\n", {"'eviction'", "fifo"}},
+      {"[namespaces.docs]\npersistent = 1\n", {"'persistent'"}},
+      {"[namespaces.docs]\nmin_compute_ms = -1\n", {"'min_compute_ms'"}},
+      {"[namespaces.docs]\nstale_while_revalidate_s = -1\n", {"'stale_while_revalidate_s'"}},
+      {"[namespaces.docs]\nstale_if_error_s = true\n", {"'stale_if_error_s'"}},
+      {"[namespaces.docs]\nplanner_url = 5\n", {"'planner_url'"}},
+      {"[namespaces.docs]\nplanner_url = \"http://x\"\nplanner_cmd = \"y\"\n",
+       {"[namespaces.docs]", "planner_url", "planner_cmd"}},
+      {"[namespaces.\"../x\"]\nmax_entries = 5\n", {"[namespaces.../x]", "namespace"}},
+      {"[namespaces.\"a/b\"]\n", {"a/b", "namespace"}},
+      {"[namespaces.\"\"]\n", {"[namespaces.]", "empty"}},
+      {"[namespaces]\n\"" + std::string(65, 'n') + "\" = {}\n", {"longer than 64"}},
+      {"[namespaces]\ndocs = 5\n", {"[namespaces.docs]", "table"}},
+      {"namespaces = 5\n", {"'namespaces'", "table"}},
+  };
+  for (const Case& c : cases) {
+    ServeFlags flags;
+    flags.config_path = toml(c.text);
+    const std::string message = error(flags);
+    EXPECT_THAT(message, HasSubstr(*flags.config_path)) << c.text;
+    for (const std::string& fragment : c.fragments) {
+      EXPECT_THAT(message, HasSubstr(fragment)) << c.text;
+    }
+  }
 }
 
 TEST(ServeFlagsTest, RegisteredFlagsFillServeFlags) {

@@ -15,5 +15,7 @@ Command add_get_command(CLI::App& root);         // commands/get.cc
 Command add_put_command(CLI::App& root);         // commands/put.cc
 Command add_invalidate_command(CLI::App& root);  // commands/invalidate.cc
 Command add_clear_command(CLI::App& root);       // commands/clear.cc
+Command add_checkpoint_command(CLI::App& root);  // commands/checkpoint.cc
+Command add_warm_command(CLI::App& root);        // commands/warm.cc
 
 }  // namespace plancache::cli

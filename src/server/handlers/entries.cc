@@ -1,11 +1,19 @@
-// The generic store: GET / PUT / DELETE /v1/entries/{namespace}/{key}.
+// The generic store: GET / PUT / DELETE /v1/entries/{namespace}/{key}, and
+// the listing of a namespace's keys: GET /v1/entries/{namespace}.
 //
 // The path after /v1/entries/ is split at its first '/': the namespace, then
 // the key, which may itself contain '/'. Both are percent-decoded and then
 // validated. A PUT body is any JSON value and is stored byte for byte as
 // sent; a GET answers those bytes as its body. TTL, tags and compute time
 // come from the query string: ?ttl_s=60&tags=a,b&compute_ms=120.
+//
+// A listing shows the user keys of the namespace only (plans stored through
+// /v1/plans live in the same namespace under another key kind and are not
+// reachable by /v1/entries), in key order, ?prefix= narrowing them and
+// ?limit= bounding them; it asks the cache for one row more than the limit
+// to tell whether the answer is truncated.
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "server/handlers/handlers.h"
 
@@ -15,12 +23,20 @@ namespace {
 namespace http = boost::beast::http;
 
 constexpr int64_t kMaxTtlS = std::numeric_limits<int64_t>::max() / 1000;
+constexpr int64_t kDefaultListLimit = 1000;
+constexpr int64_t kMaxListLimit = 10'000;
+
+Result<std::string> entry_namespace(std::string_view segment) {
+  auto ns = percent_decode(segment, false);
+  if (!ns) return Status::invalid_argument("malformed percent-escape in the namespace");
+  PLANCACHE_RETURN_IF_ERROR(validate_namespace(*ns));
+  return std::move(*ns);
+}
 
 Result<CacheKey> entry_key(std::string_view rest) {
   const size_t slash = rest.find('/');
-  auto ns = percent_decode(rest.substr(0, slash), false);
-  if (!ns) return Status::invalid_argument("malformed percent-escape in the namespace");
-  PLANCACHE_RETURN_IF_ERROR(validate_namespace(*ns));
+  auto ns = entry_namespace(rest.substr(0, slash));
+  if (!ns.is_ok()) return ns.status();
   auto key = percent_decode(slash == std::string_view::npos ? "" : rest.substr(slash + 1), false);
   if (!key) return Status::invalid_argument("malformed percent-escape in the key");
   PLANCACHE_RETURN_IF_ERROR(validate_user_key(*key));
@@ -58,6 +74,60 @@ Result<PutOptions> query_options(std::string_view query) {
   return options;
 }
 
+// The selector and limit of a listing, from ?prefix=&limit=.
+Result<std::pair<Selector, size_t>> list_query(std::string ns, std::string_view query) {
+  auto params = parse_query(query);
+  if (!params.is_ok()) return params.status();
+  Selector selector;
+  selector.ns = std::move(ns);
+  int64_t limit = kDefaultListLimit;
+  for (const auto& [name, value] : *params) {
+    if (name == "prefix") {
+      if (value.empty()) continue;  // ?prefix= : no narrowing
+      PLANCACHE_RETURN_IF_ERROR(validate_tag(value, "prefix"));
+      selector.prefix = value;
+    } else if (name == "limit") {
+      auto n = parse_non_negative(value, "limit", kMaxListLimit);
+      if (!n.is_ok()) return n.status();
+      if (*n == 0) return Status::invalid_argument("'limit' must be at least 1, got '0'");
+      limit = *n;
+    } else {
+      return Status::invalid_argument("unknown query parameter '" + name +
+                                      "' (expected prefix or limit)");
+    }
+  }
+  // prefix and pattern match user keys only: "*" lists all of them.
+  if (!selector.prefix) selector.pattern = "*";
+  return std::pair{std::move(selector), static_cast<size_t>(limit)};
+}
+
+void list_entries(ServiceState& state, Call& call, std::string_view segment) {
+  auto ns = entry_namespace(segment);
+  if (!ns.is_ok()) return reply_error(call.res, ns.status());
+  auto query = list_query(*ns, call.query);
+  if (!query.is_ok()) return reply_error(call.res, query.status());
+  const auto& [selector, limit] = *query;
+  auto rows = state.cache->list(selector, limit + 1);
+  if (!rows.is_ok()) return reply_error(call.res, rows.status());
+  const bool truncated = rows->size() > limit;
+  if (truncated) rows->pop_back();
+  nlohmann::json entries = nlohmann::json::array();
+  for (const ListedEntry& row : *rows) {
+    entries.push_back({{"key", row.key.id()},
+                       {"created_ms", row.created_ms},
+                       {"expires_ms", row.expires_ms == 0 ? nlohmann::json(nullptr)
+                                                          : nlohmann::json(row.expires_ms)},
+                       {"bytes", row.value_bytes},
+                       {"tags", row.tags}});
+  }
+  const nlohmann::json doc = {{"namespace", *ns},
+                              {"entries", std::move(entries)},
+                              {"truncated", truncated},
+                              {"now_ms", state.cache->clock().now_ms()}};
+  reply_json(call.res, http::status::ok,
+             doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 void get_entry(ServiceState& state, Call& call, const CacheKey& key) {
   const Lookup hit = state.cache->get(key);
   if (!hit.hit()) {
@@ -93,6 +163,9 @@ void delete_entry(ServiceState& state, Call& call, const CacheKey& key) {
 }  // namespace
 
 void handle_entries(ServiceState& state, Call& call) {
+  if (call.req.method() == http::verb::get && call.rest.find('/') == std::string_view::npos) {
+    return list_entries(state, call, call.rest);
+  }
   auto key = entry_key(call.rest);
   if (!key.is_ok()) return reply_error(call.res, key.status());
   switch (call.req.method()) {

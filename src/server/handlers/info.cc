@@ -12,6 +12,29 @@ double uptime_s(const ServiceState& state) {
   return static_cast<double>(state.cache->clock().monotonic_ns() - state.started_ns) / 1e9;
 }
 
+// The read-through counters, as (name, value, help) rows shared by the
+// JSON and Prometheus renderings.
+struct PlanningRow {
+  const char* name;
+  uint64_t value;
+  const char* help;
+};
+
+std::vector<PlanningRow> planning_rows(const ServiceState& state) {
+  const PlanningStats p = state.planning ? state.planning->stats() : PlanningStats{};
+  return {
+      {"planner_calls", p.planner_calls, "Planner runs started"},
+      {"planner_errors", p.planner_errors, "Planner runs that failed"},
+      {"coalesced", p.coalesced, "Read-through callers that joined a running planner call"},
+      {"stored", p.stored, "Planned plans stored"},
+      {"not_stored", p.not_stored, "Planned plans below the min compute time, not stored"},
+      {"stale_served", p.stale_served, "Stale plans answered"},
+      {"refreshes", p.refreshes, "Background refreshes started"},
+      {"refreshes_skipped", p.refreshes_skipped, "Background refreshes skipped (too many)"},
+      {"inflight", p.inflight, "Planner calls running now"},
+  };
+}
+
 }  // namespace
 
 void reply_json(HttpResponse& res, http::status status, std::string body) {
@@ -30,14 +53,29 @@ void reply_error(HttpResponse& res, http::status status, std::string_view code,
 }
 
 void handle_stats(ServiceState& state, Call& call) {
-  const nlohmann::json doc = stats_document(state.cache->stats(), state.http, uptime_s(state));
+  nlohmann::json doc = stats_document(state.cache->stats(), state.http, uptime_s(state),
+                                      state.config.namespaces.get());
+  nlohmann::json& planning = doc["planning"];
+  planning = nlohmann::json::object();
+  planning["planner_configured"] = state.planning != nullptr;
+  for (const PlanningRow& row : planning_rows(state)) planning[row.name] = row.value;
+  doc["refreshes"] = planning["refreshes"];
   reply_json(call.res, http::status::ok, doc.dump());
 }
 
 void handle_metrics(ServiceState& state, Call& call) {
   call.res.result(http::status::ok);
   call.res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-  call.res.body() = prometheus_text(state.cache->stats(), state.http, uptime_s(state));
+  std::string& body = call.res.body();
+  body = prometheus_text(state.cache->stats(), state.http, uptime_s(state));
+  for (const PlanningRow& row : planning_rows(state)) {
+    const bool gauge = std::string_view(row.name) == "inflight";
+    const std::string metric = std::string("plancache_planning_") + row.name +
+                               (gauge ? "" : "_total");
+    body += "# HELP " + metric + " " + row.help + "\n# TYPE " + metric +
+            (gauge ? " gauge\n" : " counter\n") + metric + " " + std::to_string(row.value) +
+            "\n";
+  }
 }
 
 void handle_healthz(ServiceState&, Call& call) {

@@ -72,28 +72,6 @@ void reply_key(HttpResponse& res, http::status status, std::string_view prefix, 
   reply_json(res, status, std::move(body));
 }
 
-// Parses the body and builds the key; replies with the error and returns
-// nullopt when either fails.
-std::optional<PlanKey> read_plan_key(const ServiceState& state, Call& call, json* body) {
-  auto parsed = parse_json_body(call.req.body());
-  if (!parsed.is_ok()) {
-    reply_error(call.res, parsed.status());
-    return std::nullopt;
-  }
-  *body = std::move(parsed).value();
-  auto fields = parse_plan_fields(*body);
-  if (!fields.is_ok()) {
-    reply_error(call.res, fields.status());
-    return std::nullopt;
-  }
-  auto key = plan_key_of(state, *fields);
-  if (!key.is_ok()) {
-    reply_error(call.res, key.status());
-    return std::nullopt;
-  }
-  return std::move(key).value();
-}
-
 Result<PutOptions> put_options(const json& body) {
   PutOptions options;
   auto ttl = optional_non_negative(body, "ttl_s", kMaxTtlS);
@@ -123,7 +101,12 @@ void put_plan(ServiceState& state, Call& call) {
         call.res, http::status::ok, "{", *key,
         R"j(,"stored":false,"reason":"the cache is disabled (cache_enabled=false)"})j");
   }
-  if (body.contains("compute_ms") && options->compute_ms < state.config.min_compute_ms) {
+  // The namespace's min_compute_ms (the default namespace's is
+  // --min-compute-ms); Service::create always sets config.namespaces.
+  const int64_t min_compute_ms = state.config.namespaces
+                                     ? state.config.namespaces->get(key->key.ns()).min_compute_ms
+                                     : state.config.min_compute_ms;
+  if (body.contains("compute_ms") && options->compute_ms < min_compute_ms) {
     return reply_key(call.res, http::status::ok, "{", *key,
                      R"(,"stored":false,"reason":"compute_ms is below min_compute_ms"})");
   }
@@ -144,16 +127,27 @@ void delete_plan(ServiceState& state, Call& call) {
             *key, "}");
 }
 
-void read_through(ServiceState& state, Call& call) {
-  json body;
-  if (!read_plan_key(state, call, &body)) return;
-  // Read-through to a planner comes with --planner-url / --planner-cmd,
-  // which this build refuses at start-up (issue 4).
-  reply_error(call.res,
-              Status::unavailable("no planner configured (--planner-url / --planner-cmd)"));
-}
-
 }  // namespace
+
+std::optional<PlanKey> read_plan_key(const ServiceState& state, Call& call, json* body) {
+  auto parsed = parse_json_body(call.req.body());
+  if (!parsed.is_ok()) {
+    reply_error(call.res, parsed.status());
+    return std::nullopt;
+  }
+  *body = std::move(parsed).value();
+  auto fields = parse_plan_fields(*body);
+  if (!fields.is_ok()) {
+    reply_error(call.res, fields.status());
+    return std::nullopt;
+  }
+  auto key = plan_key_of(state, *fields);
+  if (!key.is_ok()) {
+    reply_error(call.res, key.status());
+    return std::nullopt;
+  }
+  return std::move(key).value();
+}
 
 Result<PlanKey> plan_key_of(const ServiceState& state, const PlanFields& fields) {
   static const nlohmann::json kNull;
@@ -179,7 +173,7 @@ void handle_plans(ServiceState& state, Call& call) {
     case http::verb::delete_:
       return delete_plan(state, call);
     default:
-      return read_through(state, call);
+      return handle_read_through(state, call);
   }
 }
 

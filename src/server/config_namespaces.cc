@@ -1,0 +1,288 @@
+// [namespaces.<name>] tables: one parser per key, each checking the TOML
+// type and the range before it touches the policy, so that an error names
+// the key and the value; NamespacePolicies::set then checks the policy as a
+// whole (e.g. planner_url and planner_cmd both set).
+#include "server/config_namespaces.h"
+
+#include <array>
+#include <limits>
+
+#include "core/utf8.h"
+
+namespace plancache::internal {
+namespace {
+
+constexpr int64_t kMaxI64 = std::numeric_limits<int64_t>::max();
+constexpr int64_t kMaxSeconds = kMaxI64 / 1000;
+
+// "'text'", "12", "true", "a float", ... for error messages.
+std::string describe(const toml::node& node) {
+  if (const auto* s = node.as_string()) return "'" + printable_ascii(s->get()) + "'";
+  if (const auto* i = node.as_integer()) return std::to_string(i->get());
+  if (const auto* b = node.as_boolean()) return b->get() ? "true" : "false";
+  if (node.is_floating_point()) return "a float";
+  if (node.is_array()) return "an array";
+  if (node.is_table()) return "a table";
+  return "a date or time";
+}
+
+Status expected(std::string_view what, const toml::node& node) {
+  return Status::invalid_argument("expected " + std::string(what) + ", got " + describe(node));
+}
+
+Result<int64_t> integer(const toml::node& node, int64_t max) {
+  const auto* i = node.as_integer();
+  if (i == nullptr || i->get() < 0 || i->get() > max) {
+    return expected("an integer in [0, " + std::to_string(max) + "]", node);
+  }
+  return i->get();
+}
+
+Result<bool> boolean(const toml::node& node) {
+  const auto* b = node.as_boolean();
+  if (b == nullptr) return expected("true or false", node);
+  return b->get();
+}
+
+Result<std::string> string(const toml::node& node) {
+  const auto* s = node.as_string();
+  if (s == nullptr) return expected("a string", node);
+  return s->get();
+}
+
+Status set_max_entries(NamespacePolicy& p, const toml::node& n) {
+  auto v = integer(n, kMaxI64);
+  if (!v.is_ok()) return v.status();
+  p.max_entries = static_cast<uint64_t>(*v);
+  return Status::ok();
+}
+
+Status set_max_bytes(NamespacePolicy& p, const toml::node& n) {
+  auto v = integer(n, kMaxI64);
+  if (!v.is_ok()) return v.status();
+  p.max_bytes = static_cast<uint64_t>(*v);
+  return Status::ok();
+}
+
+Status set_default_ttl_s(NamespacePolicy& p, const toml::node& n) {
+  auto v = integer(n, kMaxSeconds);
+  if (!v.is_ok()) return v.status();
+  p.default_ttl_ms = *v * 1000;
+  return Status::ok();
+}
+
+Status set_compress(NamespacePolicy& p, const toml::node& n) {
+  auto v = boolean(n);
+  if (!v.is_ok()) return v.status();
+  p.compress = *v;
+  return Status::ok();
+}
+
+Status set_tiers(NamespacePolicy& p, const toml::node& n) {
+  const auto* array = n.as_array();
+  if (array == nullptr) return expected(R"(an array of "l1", "l2", "shared")", n);
+  std::vector<std::string> tiers;
+  for (const toml::node& item : *array) {
+    const auto* s = item.as_string();
+    if (s == nullptr || (s->get() != "l1" && s->get() != "l2" && s->get() != "shared")) {
+      return expected(R"("l1", "l2" or "shared" in the array)", item);
+    }
+    tiers.push_back(s->get());
+  }
+  if (tiers.empty()) return Status::invalid_argument("must name at least one tier");
+  p.tiers = std::move(tiers);
+  return Status::ok();
+}
+
+Status set_min_compute_ms(NamespacePolicy& p, const toml::node& n) {
+  auto v = integer(n, kMaxI64);
+  if (!v.is_ok()) return v.status();
+  p.min_compute_ms = *v;
+  return Status::ok();
+}
+
+Status set_eviction(NamespacePolicy& p, const toml::node& n) {
+  auto text = string(n);
+  if (!text.is_ok()) return text.status();
+  auto policy = parse_eviction_policy(*text);
+  if (!policy.is_ok()) return expected(R"("tinylfu" or "lru")", n);
+  p.eviction = *policy;
+  return Status::ok();
+}
+
+Status set_persistent(NamespacePolicy& p, const toml::node& n) {
+  auto v = boolean(n);
+  if (!v.is_ok()) return v.status();
+  p.persistent = *v;
+  return Status::ok();
+}
+
+Status set_stale_while_revalidate_s(NamespacePolicy& p, const toml::node& n) {
+  auto v = integer(n, kMaxSeconds);
+  if (!v.is_ok()) return v.status();
+  p.stale_while_revalidate_s = *v;
+  return Status::ok();
+}
+
+Status set_stale_if_error_s(NamespacePolicy& p, const toml::node& n) {
+  auto v = integer(n, kMaxSeconds);
+  if (!v.is_ok()) return v.status();
+  p.stale_if_error_s = *v;
+  return Status::ok();
+}
+
+Status set_planner_url(NamespacePolicy& p, const toml::node& n) {
+  auto v = string(n);
+  if (!v.is_ok()) return v.status();
+  p.planner_url = std::move(v).value();
+  return Status::ok();
+}
+
+Status set_planner_cmd(NamespacePolicy& p, const toml::node& n) {
+  auto v = string(n);
+  if (!v.is_ok()) return v.status();
+  p.planner_cmd = std::move(v).value();
+  return Status::ok();
+}
+
+struct NamespaceKey {
+  std::string_view name;
+  Status (*apply)(NamespacePolicy&, const toml::node&);
+};
+
+constexpr std::array<NamespaceKey, 12> kKeys = {{
+    {"max_entries", &set_max_entries},
+    {"max_bytes", &set_max_bytes},
+    {"default_ttl_s", &set_default_ttl_s},
+    {"compress", &set_compress},
+    {"tiers", &set_tiers},
+    {"min_compute_ms", &set_min_compute_ms},
+    {"eviction", &set_eviction},
+    {"persistent", &set_persistent},
+    {"stale_while_revalidate_s", &set_stale_while_revalidate_s},
+    {"stale_if_error_s", &set_stale_if_error_s},
+    {"planner_url", &set_planner_url},
+    {"planner_cmd", &set_planner_cmd},
+}};
+
+std::string known_keys() {
+  std::string out;
+  for (const NamespaceKey& k : kKeys) out += (out.empty() ? "" : ", ") + std::string(k.name);
+  return out;
+}
+
+// "l1-max" → "l1_max": keys may be written in kebab-case, as the top-level ones.
+std::string snake_case(std::string_view key) {
+  std::string out(key);
+  for (char& ch : out) ch = ch == '-' ? '_' : ch;
+  return out;
+}
+
+// Applies one [namespaces.<name>] table.
+Status apply_table(const std::string& name, const toml::node& node, const std::string& where,
+                   NamespaceTables* out) {
+  const auto* table = node.as_table();
+  if (table == nullptr) return Status::invalid_argument(where + ": expected a table");
+  if (Status s = validate_namespace_name(name); !s.is_ok()) {
+    return Status::invalid_argument(where + ": bad namespace name: " + s.message());
+  }
+  // The preset of that name, or the built-in default for a new name.
+  NamespacePolicy policy = NamespacePolicies().get(name);
+  for (const auto& [raw_key, value] : *table) {
+    const std::string key = snake_case(raw_key.str());
+    const NamespaceKey* known = nullptr;
+    for (const NamespaceKey& k : kKeys) known = k.name == key ? &k : known;
+    const std::string source = where + " key '" + printable_ascii(raw_key.str()) + "'";
+    if (known == nullptr) {
+      return Status::invalid_argument(source + ": unknown key (expected " + known_keys() + ")");
+    }
+    if (Status s = known->apply(policy, value); !s.is_ok()) {
+      return Status::invalid_argument(source + ": " + s.message());
+    }
+    if (name == kDefaultNamespace) out->default_keys.insert(key);
+  }
+  if (Status s = out->policies.set(name, std::move(policy)); !s.is_ok()) {
+    return Status::invalid_argument(where + ": " + s.message());
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Status apply_namespace_tables(const toml::node& node, const std::string& path,
+                              NamespaceTables* out) {
+  const auto* tables = node.as_table();
+  if (tables == nullptr) {
+    return Status::invalid_argument("config file " + path +
+                                    ": 'namespaces' must be a table of [namespaces.<name>] tables");
+  }
+  for (const auto& [raw_name, table] : *tables) {
+    const std::string name(raw_name.str());
+    const std::string where =
+        "config file " + path + ": [namespaces." + printable_ascii(name) + "]";
+    PLANCACHE_RETURN_IF_ERROR(apply_table(name, table, where, out));
+  }
+  return Status::ok();
+}
+
+namespace {
+
+// A server-wide setting that is also a field of the default namespace.
+struct DefaultLink {
+  std::string_view setting;  // ServeSetting name
+  std::string_view key;      // [namespaces.default] key
+  void (*to_policy)(const server::ServerConfig&, NamespacePolicy&);
+  void (*to_config)(const NamespacePolicy&, server::ServerConfig&);
+};
+
+constexpr std::array<DefaultLink, 4> kDefaultLinks = {{
+    {"l1_max_entries", "max_entries",
+     [](const server::ServerConfig& c, NamespacePolicy& p) { p.max_entries = c.l1_max_entries; },
+     [](const NamespacePolicy& p, server::ServerConfig& c) { c.l1_max_entries = p.max_entries; }},
+    {"l1_max_bytes", "max_bytes",
+     [](const server::ServerConfig& c, NamespacePolicy& p) { p.max_bytes = c.l1_max_bytes; },
+     [](const NamespacePolicy& p, server::ServerConfig& c) { c.l1_max_bytes = p.max_bytes; }},
+    {"default_ttl_s", "default_ttl_s",
+     [](const server::ServerConfig& c, NamespacePolicy& p) {
+       p.default_ttl_ms = c.default_ttl_s * 1000;
+     },
+     [](const NamespacePolicy& p, server::ServerConfig& c) {
+       c.default_ttl_s = p.default_ttl_ms / 1000;
+     }},
+    {"min_compute_ms", "min_compute_ms",
+     [](const server::ServerConfig& c, NamespacePolicy& p) { p.min_compute_ms = c.min_compute_ms; },
+     [](const NamespacePolicy& p, server::ServerConfig& c) { c.min_compute_ms = p.min_compute_ms; }},
+}};
+
+}  // namespace
+
+Status finish_namespaces(NamespaceTables tables,
+                         const std::function<bool(std::string_view)>& given_above_file,
+                         const std::function<bool(std::string_view)>& given_in_file,
+                         server::ServerConfig& config) {
+  NamespacePolicy policy = tables.policies.get(kDefaultNamespace);
+  for (const DefaultLink& link : kDefaultLinks) {
+    const bool global_wins =
+        given_above_file(link.setting) ||
+        (given_in_file(link.setting) && tables.default_keys.count(link.key) == 0);
+    if (global_wins) {
+      link.to_policy(config, policy);
+    } else {
+      link.to_config(policy, config);
+    }
+  }
+  PLANCACHE_RETURN_IF_ERROR(tables.policies.set(std::string(kDefaultNamespace), std::move(policy)));
+  config.namespaces = std::make_shared<const NamespacePolicies>(std::move(tables.policies));
+  return Status::ok();
+}
+
+Result<std::shared_ptr<const NamespacePolicies>> effective_namespaces(
+    const server::ServerConfig& config) {
+  if (config.namespaces) return config.namespaces;
+  server::ServerConfig copy = config;
+  const auto always = [](std::string_view) { return true; };
+  PLANCACHE_RETURN_IF_ERROR(finish_namespaces(NamespaceTables{}, always, always, copy));
+  return copy.namespaces;
+}
+
+}  // namespace plancache::internal

@@ -1,0 +1,191 @@
+// POST /v1/plans: read-through planning (docs/http_api.md).
+//
+// The lookup runs here, on the I/O thread: a fresh hit (or a stale one
+// inside the namespace's stale-while-revalidate window) is answered at once,
+// like /v1/plans/lookup. A miss defers the answer (reply_channel.h) and hands
+// the key to Planning, whose flight calls back from a pool thread; the
+// callback writes the answer through the channel. With
+// `Accept: text/event-stream` the same answer is a Server-Sent Events stream:
+//   status {"step":"lookup"}, status {"step":"plan_from_cache"|"planning"},
+//   plan <the JSON answer>, done {"cached","tier","elapsed_ms"}
+// with heartbeat comments while a plan is being computed, or an `error`
+// event (the §3 error object) when planning fails after the stream began.
+#include <charconv>
+
+#include "server/handlers/handlers.h"
+
+namespace plancache::internal {
+namespace {
+
+namespace http = boost::beast::http;
+using nlohmann::json;
+
+constexpr std::string_view kEventLookup = "event: status\ndata: {\"step\":\"lookup\"}\n\n";
+constexpr std::string_view kEventFromCache =
+    "event: status\ndata: {\"step\":\"plan_from_cache\"}\n\n";
+constexpr std::string_view kEventPlanning = "event: status\ndata: {\"step\":\"planning\"}\n\n";
+constexpr std::string_view kHeartbeat = ": heartbeat\n\n";
+
+bool wants_event_stream(const HttpRequest& req) {
+  const auto it = req.find(http::field::accept);
+  return it != req.end() &&
+         std::string_view(it->value().data(), it->value().size()).find("text/event-stream") !=
+             std::string_view::npos;
+}
+
+void append_int(std::string& out, int64_t n) {
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  (void)ec;
+  out.append(buf, end);
+}
+
+// What one answer says, whichever way it is delivered.
+struct Answer {
+  const CacheKey& key;
+  const Entry& entry;
+  bool cached;
+  std::string_view tier;  // "" when computed
+  bool stale;
+  bool coalesced;
+};
+
+// {"plan","cached","tier"?,"key","namespace","compute_ms","stale"?,"coalesced"?}:
+// the stored plan bytes are spliced in verbatim (valid compact JSON).
+std::string answer_json(const Answer& a) {
+  std::string out;
+  out.reserve(a.entry.value->size() + 160);
+  out += R"({"plan":)";
+  out += *a.entry.value;
+  out += a.cached ? R"(,"cached":true)" : R"(,"cached":false)";
+  if (!a.tier.empty()) {
+    out += R"(,"tier":")";
+    out += a.tier;
+    out += '"';
+  }
+  out += R"(,"key":")";
+  out += a.key.id();
+  out += R"(","namespace":")";
+  out += a.key.ns();
+  out += R"(","compute_ms":)";
+  append_int(out, a.entry.meta.compute_ms);
+  if (a.stale) out += R"(,"stale":true)";
+  if (a.coalesced) out += R"(,"coalesced":true)";
+  out += '}';
+  return out;
+}
+
+// The `plan` and `done` events that end a stream.
+std::string closing_events(const Answer& a, int64_t elapsed_ms) {
+  std::string out = "event: plan\ndata: " + answer_json(a) + "\n\nevent: done\ndata: {";
+  out += a.cached ? R"("cached":true,"tier":)" : R"("cached":false,"tier":)";
+  if (a.tier.empty()) {
+    out += "null";
+  } else {
+    out += '"';
+    out += a.tier;
+    out += '"';
+  }
+  out += R"(,"elapsed_ms":)";
+  append_int(out, elapsed_ms);
+  out += "}\n\n";
+  return out;
+}
+
+void start_event_stream(HttpResponse& res) {
+  res.result(http::status::ok);
+  res.set(http::field::content_type, "text/event-stream");
+  res.set(http::field::cache_control, "no-cache");
+}
+
+Result<PlanRequest> plan_request_of(const json& body) {
+  auto fields = parse_plan_fields(body);
+  if (!fields.is_ok()) return fields.status();
+  PlanRequest request;
+  request.goal = std::move(fields->goal);
+  request.ns = std::move(fields->ns);
+  request.context_json = fields->context == nullptr ? "null" : fields->context->dump();
+  return request;
+}
+
+// Answers a lookup that found the plan (fresh, or stale while revalidating).
+void answer_found(Call& call, const Answer& a, bool sse, int64_t elapsed_ms) {
+  if (!sse) return reply_json(call.res, http::status::ok, answer_json(a));
+  start_event_stream(call.res);
+  std::string body(kEventLookup);
+  body += kEventFromCache;
+  body += closing_events(a, elapsed_ms);
+  call.res.body() = std::move(body);
+}
+
+// Called from a pool thread with the flight's outcome.
+void deliver(ReplyChannel& channel, const CacheKey& key, const PlanOutcome& o,
+             std::string_view stale_tier, bool sse, int64_t elapsed_ms) {
+  if (o.entry == nullptr) {
+    HttpResponse res;
+    reply_error(res, o.error);
+    if (!sse) return channel.reply(std::move(res));
+    return channel.end_stream("event: error\ndata: " + res.body() + "\n\n");
+  }
+  const Answer a{key, *o.entry, o.cached, o.stale ? stale_tier : o.tier, o.stale, o.coalesced};
+  if (sse) return channel.end_stream(closing_events(a, elapsed_ms));
+  HttpResponse res;
+  reply_json(res, http::status::ok, answer_json(a));
+  channel.reply(std::move(res));
+}
+
+}  // namespace
+
+void handle_read_through(ServiceState& state, Call& call) {
+  json body;
+  auto key = read_plan_key(state, call, &body);
+  if (!key) return;
+  const Clock& clock = state.cache->clock();
+  const int64_t start_ns = clock.monotonic_ns();
+  const bool sse = wants_event_stream(call.req);
+  Planning* planning = state.planning.get();
+  Lookup found;
+  if (state.config.cache_enabled) {
+    found = state.cache->get(key->key, GetOptions{.allow_stale = true});
+  }
+  const auto elapsed_ms = [&clock, start_ns] {
+    return (clock.monotonic_ns() - start_ns) / 1'000'000;
+  };
+  const std::string_view ns = key->key.ns();
+  if (found.hit() && !found.stale) {
+    if (planning != nullptr && planning->note_hit(key->key, *found.entry)) {
+      if (auto request = plan_request_of(body); request.is_ok()) {
+        planning->refresh(key->key, std::move(request).value());
+      }
+    }
+    return answer_found(call, {key->key, *found.entry, true, found.tier, false, false}, sse,
+                        elapsed_ms());
+  }
+  if (planning == nullptr || planning->planner_for(ns) == nullptr) {
+    return reply_error(call.res, Status::unavailable(
+                                     "no planner configured for namespace '" + std::string(ns) +
+                                     "' (--planner-url / --planner-cmd)"));
+  }
+  auto request = plan_request_of(body);
+  if (!request.is_ok()) return reply_error(call.res, request.status());
+  if (found.hit() && planning->may_serve_while_revalidating(ns, *found.entry, clock.now_ms())) {
+    planning->refresh(key->key, std::move(request).value());
+    return answer_found(call, {key->key, *found.entry, true, found.tier, true, false}, sse,
+                        elapsed_ms());
+  }
+
+  std::shared_ptr<ReplyChannel> channel = call.defer();
+  if (sse) {
+    HttpResponse head;
+    start_event_stream(head);
+    head.body() = std::string(kEventLookup) + std::string(kEventPlanning);
+    channel->open_stream(std::move(head), state.sse_heartbeat, std::string(kHeartbeat));
+  }
+  EntryPtr stale = found.hit() ? found.entry : nullptr;
+  planning->plan(key->key, std::move(request).value(), std::move(stale),
+                 [channel, k = key->key, stale_tier = found.tier, sse, elapsed_ms](PlanOutcome o) {
+                   deliver(*channel, k, o, stale_tier, sse, elapsed_ms());
+                 });
+}
+
+}  // namespace plancache::internal
