@@ -112,7 +112,7 @@ class ReadThroughTest(unittest.TestCase):
         self.assertNotIn("tier", a)
         self.assertEqual(a["plan"]["goal"], "Deploy the app")
         self.assertGreaterEqual(a["compute_ms"], 50)
-        second = plan(server.port, "  deploy THE app ", context={"env": "prod"}).json()
+        second = plan(server.port, "Deploy   the app", context={"env": "prod"}).json()
         self.assertTrue(second["cached"])
         self.assertEqual(second["tier"], "l1")
         self.assertEqual(second["plan"], a["plan"])

@@ -32,12 +32,14 @@ TEST(ServerStartTest, RefusesFeaturesOfLaterIssuesNamingTheFlag) {
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(s.message(), AllOf(HasSubstr("--redis-url"), HasSubstr("not supported yet")));
 
-  config = test_config();
-  config.planner_url = "http://127.0.0.1:1/plan";
-  EXPECT_THAT(start_status(config).message(), HasSubstr("--planner-url"));
-  config = test_config();
-  config.planner_cmd = "./planner";
-  EXPECT_THAT(start_status(config).message(), HasSubstr("--planner-cmd"));
+}
+
+TEST(ServerStartTest, RefusesAPlannerUrlItCannotCall) {
+  auto config = test_config();
+  config.planner_url = "https://planner.example/plan";
+  const Status s = start_status(config);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("planner URL"), HasSubstr("https is not supported")));
 }
 
 TEST(ServerStartTest, RefusesNonLoopbackWithoutAdminToken) {
@@ -68,7 +70,7 @@ TEST(ServerStartTest, BusyPortIsUnavailableAndRunServerExits1) {
 
 TEST(ServerStartTest, RunServerExits2OnRefusedConfig) {
   auto config = test_config();
-  config.planner_cmd = "./planner";
+  config.redis_url = "redis://127.0.0.1:6379";
   EXPECT_EQ(server::run_server(config), 2);
 }
 
