@@ -164,28 +164,26 @@ class CheckpointAcrossRestartTest(unittest.TestCase):
             self.assertEqual(self.checkpoint(second, ["list"]).out, "no checkpoints\n")
 
 
-# A command planner for the warm test: answers {"steps": [goal]}.
+# A command planner for the warm test: answers {"steps": [goal]}, and fails
+# for goals that start with "fail".
 WARM_PLANNER = """import json, sys
 request = json.load(sys.stdin)
+if request["goal"].startswith("fail"):
+    sys.exit("cannot plan " + request["goal"])
 json.dump({"steps": [request["goal"]], "context": request.get("context")}, sys.stdout)
 """
 
 
 class WarmTest(unittest.TestCase):
     """`plancache warm` through POST /v1/plans (read-through, SPEC §3) on a
-    server with a command planner. Skipped until the server answers
-    POST /v1/plans with 200 (issue 4: read-through is being built)."""
+    server with a command planner."""
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="plancache-it-warm-")
         planner = os.path.join(self.tmp, "planner.py")
         with open(planner, "w") as f:
             f.write(WARM_PLANNER)
-        try:
-            self.server = Server(["--planner-cmd", "/usr/bin/python3 %s" % planner])
-        except AssertionError as e:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            self.skipTest("the server does not start with --planner-cmd yet: %s" % str(e)[:200])
+        self.server = Server(["--planner-cmd", "/usr/bin/python3 %s" % planner])
         self.url = "http://127.0.0.1:%d" % self.server.port
 
     def tearDown(self):
@@ -202,9 +200,6 @@ class WarmTest(unittest.TestCase):
         for goal in ("stored one", "stored two"):
             put = self.server.request("PUT", "/v1/plans", {"goal": goal, "plan": {"steps": [goal]}})
             self.assertEqual(put.status, 201, put)
-        probe = self.server.request("POST", "/v1/plans", {"goal": "stored one"})
-        if probe.status != 200:
-            self.skipTest("POST /v1/plans answers %d, not 200, on a hit" % probe.status)
 
         scenarios = [
             "# two stored, two new",
@@ -228,6 +223,15 @@ class WarmTest(unittest.TestCase):
         again = self.warm(scenarios)
         self.assertEqual(again.code, 0, again)
         self.assertRegex(again.out, r"^warmed 4 scenarios: 4 hits, 0 computed, 0 failed ")
+
+    def test_a_failed_scenario_is_listed_and_exits_1(self):
+        res = self.warm([json.dumps({"goal": "fine"}), json.dumps({"goal": "fail here"})])
+        self.assertEqual(res.code, 1, res)
+        self.assertRegex(res.out, r"^warmed 2 scenarios: 0 hits, 1 computed, 1 failed ")
+        self.assertIn("line 2: bad_gateway", res.err)
+        self.assertIn("cannot plan fail here", res.err)
+        self.assertEqual(self.server.request("POST", "/v1/plans/lookup", {"goal": "fine"}).status,
+                         200)
 
     def test_invalid_file_exits_2_and_sends_nothing(self):
         res = self.warm([json.dumps({"goal": "never sent"}), "{oops"])
