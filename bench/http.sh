@@ -248,7 +248,9 @@ print("    redis-benchmark -t get -d $plan_bytes -c $connections -n $redis_reque
 ok = True
 for t, r in rows.items():
     ratio = r["rps"] / redis_rps if redis_rps else float("nan")
-    print("ratio plancache %s/redis: %.2f   (target >= 0.5: %s)" % (t.upper(), ratio, "PASS" if ratio >= 0.5 else "FAIL"))
+    # SPEC §5's bar is for memory-tier hits; an L2 hit also reads RocksDB.
+    target = "   (target >= 0.5: %s)" % ("PASS" if ratio >= 0.5 else "FAIL") if t != "l2" else ""
+    print("ratio plancache %s/redis: %.2f%s" % (t.upper(), ratio, target))
 if "l1" in rows and "l2" in rows:
     print("ratio L2/L1          : %.2f" % (rows["l2"]["rps"] / rows["l1"]["rps"]))
 if "l1" in rows and "rt" in rows:

@@ -193,7 +193,7 @@ class ChildIo {
   Result<ChildResult> run();
 
  private:
-  enum class Step { kContinue, kDone, kTimedOut, kOversized, kFailed };
+  enum class Step { kContinue, kDone, kTimedOut, kOversized, kCancelled, kFailed };
   Step step();
   void feed_stdin();
   bool drain(Fd& fd, std::string* into, uint64_t keep, uint64_t limit);
@@ -223,6 +223,7 @@ Result<ChildResult> ChildIo::run() {
   switch (result) {
     case Step::kTimedOut: return reap(ChildResult::End::kTimedOut);
     case Step::kOversized: return reap(ChildResult::End::kOversized);
+    case Step::kCancelled: return reap(ChildResult::End::kCancelled);
     case Step::kFailed:
       reap(ChildResult::End::kExited);
       return Status::internal(errno_text("poll", poll_errno_));
@@ -236,7 +237,12 @@ ChildIo::Step ChildIo::step() {
   if (exited_ && !pipes_.out.is_open() && !pipes_.err.is_open()) return Step::kDone;
   const auto now = Clock::now();
   if (now >= run_.deadline) return Step::kTimedOut;
+  if (run_.cancelled != nullptr && run_.cancelled->load(std::memory_order_acquire)) {
+    return Step::kCancelled;
+  }
   auto wait_ms = std::chrono::ceil<std::chrono::milliseconds>(run_.deadline - now).count();
+  // The cancel flag has no descriptor to poll: look at it every 100 ms.
+  if (run_.cancelled != nullptr) wait_ms = std::min<decltype(wait_ms)>(wait_ms, 100);
   std::array<pollfd, 4> fds{};
   nfds_t n = 0;
   const auto watch = [&](const Fd& fd, short events) {

@@ -16,6 +16,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -30,6 +31,9 @@ struct ChildRun {
   std::chrono::steady_clock::time_point deadline;  // REQUIRED
   uint64_t max_stdout_bytes = 64ull << 20;         // more → kOversized, group killed
   size_t max_stderr_bytes = 4096;                  // the rest of stderr is read and dropped
+  // When set and true, the run ends as kCancelled (group killed) within
+  // ~100 ms: the server is stopping. Optional.
+  const std::atomic<bool>* cancelled = nullptr;
 };
 
 struct ChildResult {
@@ -38,6 +42,7 @@ struct ChildResult {
     kSignaled,   // `code` is the signal that ended it
     kTimedOut,   // the deadline passed; the group was killed
     kOversized,  // stdout passed max_stdout_bytes; the group was killed
+    kCancelled,  // ChildRun::cancelled became true; the group was killed
   };
   End end = End::kExited;
   int code = 0;

@@ -4,6 +4,7 @@
 // once; a call waiting for a slot does not count against its timeout (the
 // timeout bounds the command, and every running command ends by its own
 // deadline, so the wait is bounded too).
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <semaphore>
@@ -24,7 +25,8 @@ class CommandPlanner final : public Planner {
 
   Result<std::string> plan(const PlanRequest& request) override {
     try {
-      Slot slot(slots_);
+      Slot slot(slots_, cancelled_);
+      if (!slot.held()) return planner_cancelled(described_);
       return run(planner_request_body(request));
     } catch (const std::exception& e) {
       return error(std::string("unexpected failure: ") + e.what());
@@ -33,17 +35,31 @@ class CommandPlanner final : public Planner {
 
   std::string describe() const override { return described_; }
 
+  void cancel_all() override { cancelled_.store(true, std::memory_order_release); }
+
  private:
-  // Holds one of the max_concurrent slots for its lifetime.
+  // Holds one of the max_concurrent slots for its lifetime, unless the
+  // planner is cancelled while it waits for one (then !held()).
   class Slot {
    public:
-    explicit Slot(std::counting_semaphore<>& slots) : slots_(slots) { slots_.acquire(); }
-    ~Slot() { slots_.release(); }
+    Slot(std::counting_semaphore<>& slots, const std::atomic<bool>& cancelled) : slots_(slots) {
+      while (!cancelled.load(std::memory_order_acquire)) {
+        if (slots_.try_acquire_for(std::chrono::milliseconds(100))) {
+          held_ = true;
+          return;
+        }
+      }
+    }
+    ~Slot() {
+      if (held_) slots_.release();
+    }
     Slot(const Slot&) = delete;
     Slot& operator=(const Slot&) = delete;
+    bool held() const { return held_; }
 
    private:
     std::counting_semaphore<>& slots_;
+    bool held_ = false;
   };
 
   Status error(const std::string& cause) const {
@@ -56,6 +72,7 @@ class CommandPlanner final : public Planner {
     run.input = std::move(body);
     run.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.timeout_ms);
     run.max_stdout_bytes = options_.max_answer_bytes;
+    run.cancelled = &cancelled_;
     Result<ChildResult> ran = run_shell_command(run);
     if (!ran.is_ok()) return error("cannot run: " + ran.status().message());
     const ChildResult& child = *ran;
@@ -66,6 +83,8 @@ class CommandPlanner final : public Planner {
       case ChildResult::End::kOversized:
         return error("answer larger than " + std::to_string(options_.max_answer_bytes) +
                      " bytes (command killed)");
+      case ChildResult::End::kCancelled:
+        return planner_cancelled(described_);
       case ChildResult::End::kSignaled:
         return error("killed by signal " + std::to_string(child.code) + ": " + excerpt(child.err));
       case ChildResult::End::kExited:
@@ -80,6 +99,7 @@ class CommandPlanner final : public Planner {
   const CommandPlannerOptions options_;
   const std::string described_;
   std::counting_semaphore<> slots_;  // free run slots (max_concurrent in all)
+  std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace

@@ -24,6 +24,11 @@
 //   is final: the planner may have done the work, so it is never asked twice.
 // - Sockets are opened here with SOCK_CLOEXEC (Asio's own open does not set
 //   it), so commands started by the same process inherit none of them.
+// - cancel_all() (server stopping): a flag every call checks before each
+//   step, and a close of the socket of every call in progress, posted to
+//   its io_context so it runs on the calling thread (Asio objects are not
+//   thread-safe); a closed socket fails the step under way and every later
+//   one at once. A backoff sleep waits on a condition variable it notifies.
 // - No exception leaves plan(): Beast reports through error_code, anything
 //   else (bad_alloc, system_error) is caught and becomes bad_gateway.
 // Limitation: a host name is resolved on Asio's resolver thread and
@@ -34,7 +39,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
@@ -42,9 +49,10 @@
 #include <cerrno>
 #include <chrono>
 #include <exception>
+#include <condition_variable>
 #include <mutex>
+#include <set>
 #include <system_error>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -130,7 +138,40 @@ class HttpPlanner final : public Planner {
 
   std::string describe() const override { return described_; }
 
+  void cancel_all() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled_.store(true, std::memory_order_release);
+    for (Connection* conn : active_) {
+      asio::post(conn->ioc, [conn] {
+        beast::error_code ignored;
+        conn->stream.socket().close(ignored);
+      });
+    }
+    cancel_cv_.notify_all();
+  }
+
  private:
+  bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
+
+  // Registers a connection as in use by a call, for cancel_all().
+  class Active {
+   public:
+    Active(HttpPlanner& planner, Connection* conn) : planner_(planner), conn_(conn) {
+      std::lock_guard<std::mutex> lock(planner_.mu_);
+      planner_.active_.insert(conn_);
+    }
+    ~Active() {
+      std::lock_guard<std::mutex> lock(planner_.mu_);
+      planner_.active_.erase(conn_);
+    }
+    Active(const Active&) = delete;
+    Active& operator=(const Active&) = delete;
+
+   private:
+    HttpPlanner& planner_;
+    Connection* conn_;
+  };
+
   Status error(const std::string& cause) const {
     return Status::bad_gateway(described_ + ": " + cause);
   }
@@ -160,9 +201,13 @@ class HttpPlanner final : public Planner {
   const HttpPlannerOptions options_;
   const PlannerUrl url_;
   const std::string described_;
-  // Guards idle_, the connections waiting for reuse (most recent last).
+  // Guards idle_, the connections waiting for reuse (most recent last), and
+  // active_, those in use by a call.
   std::mutex mu_;
   std::vector<std::unique_ptr<Connection>> idle_;
+  std::set<Connection*> active_;
+  std::condition_variable cancel_cv_;  // wakes backoff sleeps on cancel_all()
+  std::atomic<bool> cancelled_{false};
 };
 
 // The retry loop. Bounded: every pass returns, or counts a failure (at most
@@ -174,13 +219,20 @@ Result<std::string> HttpPlanner::call(const Request& req) {
   uint32_t failures = 0;
   bool fresh_only = false;
   for (;;) {
+    if (cancelled()) return planner_cancelled(described_);
     std::unique_ptr<Connection> conn = fresh_only ? nullptr : take_idle();
     const bool fresh = conn == nullptr;
     if (fresh) conn = std::make_unique<Connection>();
-    Outcome out = attempt(*conn, fresh, req, deadline);
+    Outcome out;
+    {
+      Active active(*this, conn.get());
+      out = attempt(*conn, fresh, req, deadline);
+    }
+    if (cancelled() && out.kind != Outcome::Kind::kAnswer) return planner_cancelled(described_);
     switch (out.kind) {
       case Outcome::Kind::kAnswer: {
-        const bool reusable = out.response.keep_alive() && conn->buffer.size() == 0;
+        const bool reusable =
+            out.response.keep_alive() && conn->buffer.size() == 0 && !cancelled();
         if (reusable) give_back(std::move(conn));
         return answer(out.response);
       }
@@ -206,7 +258,8 @@ Result<std::string> HttpPlanner::call(const Request& req) {
     if (Clock::now() + backoff >= deadline) {
       return error(timed_out + " while retrying (last error: " + out.cause + ")");
     }
-    std::this_thread::sleep_for(backoff);
+    std::unique_lock<std::mutex> lock(mu_);
+    cancel_cv_.wait_for(lock, backoff, [this] { return cancelled(); });
   }
 }
 
@@ -259,6 +312,7 @@ Outcome HttpPlanner::connect(Connection& conn, Clock::time_point deadline) {
   if (resolved.kind != Outcome::Kind::kAnswer) return resolved;
   beast::error_code ec;
   for (const tcp::endpoint& endpoint : endpoints) {
+    if (cancelled()) return failed(Outcome::Kind::kFailed, "cancelled");
     const int fd = ::socket(endpoint.protocol().family(), SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
     if (fd < 0) {
       return failed(Outcome::Kind::kFailed,
@@ -308,6 +362,7 @@ beast::error_code HttpPlanner::read_answer(Connection& conn,
 
 Outcome HttpPlanner::exchange(Connection& conn, const Request& req, Clock::time_point deadline) {
   beast::error_code ec;
+  if (cancelled()) return failed(Outcome::Kind::kFailed, "cancelled");
   conn.stream.expires_at(deadline);
   http::async_write(conn.stream, req, [&](beast::error_code e, size_t) { ec = e; });
   drain(conn.ioc);
@@ -317,6 +372,7 @@ Outcome HttpPlanner::exchange(Connection& conn, const Request& req, Clock::time_
                                               : Outcome::Kind::kFailed;
     return failed(kind, "connection lost while sending the request: " + ec.message());
   }
+  if (cancelled()) return failed(Outcome::Kind::kFailed, "cancelled");
   http::response_parser<http::string_body> parser;
   ec = read_answer(conn, parser);
   conn.stream.expires_never();

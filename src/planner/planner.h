@@ -49,7 +49,17 @@ class Planner {
 
   // "http://host:port/path" or "command '<cmd>'": for log lines and errors.
   virtual std::string describe() const = 0;
+
+  // For a server that is stopping: every plan() call running now ends
+  // within ~100 ms, and every later one at once, with kUnavailable ("... the
+  // server is stopping"); a running command is killed, an HTTP exchange is
+  // aborted (a host-name lookup in progress is not: it ends by its
+  // deadline). Irreversible. Thread-safe.
+  virtual void cancel_all() = 0;
 };
+
+// The error of a call ended by cancel_all(), for `described` (describe()).
+Status planner_cancelled(const std::string& described);
 
 struct HttpPlannerOptions {
   // http://host[:port][/path]. https is not supported (invalid_argument).

@@ -54,4 +54,8 @@ std::string excerpt(std::string_view text, size_t max_bytes) {
   return printable_ascii(trimmed, max_bytes);
 }
 
+Status planner_cancelled(const std::string& described) {
+  return Status::unavailable(described + ": cancelled: the server is stopping");
+}
+
 }  // namespace plancache::internal

@@ -79,6 +79,9 @@ struct ServerConfig {
   // Heartbeat comment interval of an SSE answer while a plan is computed.
   // Default: 15 s.
   uint32_t sse_heartbeat_ms = 15'000;
+  // On SIGTERM, planner runs in progress get this long to finish; then they
+  // are cancelled and their callers get 503. Default: 10 s.
+  uint32_t stop_grace_ms = 10'000;
   // Bearer token for /v1/clear and /v1/evict; "" = none. Default: none.
   std::string admin_token;
   // Bearer token for every endpoint but /healthz and /readyz; "" = none.
@@ -177,6 +180,7 @@ struct ServeFlags {
   std::optional<std::string> refresh_ahead_min_hits;
   std::optional<std::string> max_background_refreshes;
   std::optional<std::string> sse_heartbeat_ms;
+  std::optional<std::string> stop_grace_ms;
 };
 
 // Adds --config, --host, --port, ... to `serve_cmd`, each writing into

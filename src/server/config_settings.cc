@@ -98,7 +98,7 @@ Status apply_log_level(ServerConfig& c, std::string_view v, std::string_view sou
 
 constexpr int64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
 
-const std::array<ServeSetting, 32> kSettings = {{
+const std::array<ServeSetting, 33> kSettings = {{
     {"host", &ServeFlags::host, "Address to listen on (non-loopback needs --admin-token)",
      "127.0.0.1", &apply_host},
     {"port", &ServeFlags::port, "TCP port (0 = ephemeral)", "8080", &apply_port},
@@ -176,6 +176,9 @@ const std::array<ServeSetting, 32> kSettings = {{
     {"sse_heartbeat_ms", &ServeFlags::sse_heartbeat_ms,
      "Heartbeat interval of an SSE answer while a plan is computed", "15000",
      &apply_int<uint32_t, &ServerConfig::sse_heartbeat_ms, 1, kMaxU32>},
+    {"stop_grace_ms", &ServeFlags::stop_grace_ms,
+     "On SIGTERM, time running planner calls get before they are cancelled (callers get 503)",
+     "10000", &apply_int<uint32_t, &ServerConfig::stop_grace_ms, 0, kMaxU32>},
 }};
 
 }  // namespace

@@ -47,7 +47,30 @@ Planning::Planning(Cache& cache, std::shared_ptr<const NamespacePolicies> polici
       options_(std::move(options)),
       pool_(std::max(1u, options_.max_concurrent)) {}
 
-Planning::~Planning() { pool_.join(); }
+Planning::~Planning() {
+  stop(std::chrono::milliseconds(0));
+  if (stopper_.joinable()) stopper_.join();
+  pool_.join();
+}
+
+void Planning::stop(std::chrono::milliseconds grace) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  stopper_ = std::thread([this, grace] {
+    std::unique_lock lock(mu_);
+    if (flights_done_.wait_for(lock, grace, [this] { return flights_.empty(); })) return;
+    lock.unlock();
+    cancel_planners();
+  });
+}
+
+void Planning::cancel_planners() {
+  if (options_.planner) options_.planner->cancel_all();
+  for (const auto& [ns, planner] : options_.namespace_planners) planner->cancel_all();
+}
 
 Planner* Planning::planner_for(std::string_view ns) const {
   const auto it = options_.namespace_planners.find(ns);
@@ -74,6 +97,10 @@ bool Planning::may_serve_while_revalidating(std::string_view ns, const Entry& en
 
 void Planning::plan(const CacheKey& key, PlanRequest request, EntryPtr stale, Callback done) {
   std::unique_lock lock(mu_);
+  if (stopping_) {
+    lock.unlock();
+    return done(failed(Status::unavailable("the server is stopping; ask again later")));
+  }
   auto [it, inserted] = flights_.try_emplace(key.encoded());
   if (!inserted) {
     it->second->waiters.push_back(std::move(done));
@@ -89,6 +116,7 @@ void Planning::plan(const CacheKey& key, PlanRequest request, EntryPtr stale, Ca
 
 void Planning::refresh(const CacheKey& key, PlanRequest request) {
   std::unique_lock lock(mu_);
+  if (stopping_) return;
   if (flights_.count(key.encoded()) != 0) return;  // a run is under way already
   if (background_running_.load(std::memory_order_relaxed) >= options_.max_background_refreshes) {
     refreshes_skipped_.fetch_add(1, std::memory_order_relaxed);
@@ -125,6 +153,7 @@ void Planning::launch(const CacheKey& key, PlanRequest request, std::shared_ptr<
       std::lock_guard lock(mu_);
       waiters = std::move(flight->waiters);
       flights_.erase(key.encoded());
+      if (flights_.empty()) flights_done_.notify_all();
     }
     if (flight->background) background_running_.fetch_sub(1, std::memory_order_relaxed);
     for (size_t i = 0; i < waiters.size(); ++i) {

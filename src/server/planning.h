@@ -29,12 +29,15 @@
 
 #include <atomic>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -91,7 +94,8 @@ class Planning {
 
   Planning(Cache& cache, std::shared_ptr<const NamespacePolicies> policies,
            PlanningOptions options);
-  // Waits for the running flights (their callbacks run) and stops the pool.
+  // stop(0) unless stop() ran; then waits for the running flights (their
+  // callbacks run) and stops the pool.
   ~Planning();
   Planning(const Planning&) = delete;
   Planning& operator=(const Planning&) = delete;
@@ -119,6 +123,13 @@ class Planning {
 
   PlanningStats stats() const;
 
+  // The server is stopping: from now on plan() answers kUnavailable at once
+  // and refresh() starts nothing; planner runs still going after `grace` are
+  // cancelled (Planner::cancel_all), so their callers get kUnavailable too
+  // rather than waiting out the planner timeout. Returns at once; the first
+  // call wins.
+  void stop(std::chrono::milliseconds grace);
+
  private:
   struct Flight {
     std::vector<Callback> waiters;
@@ -137,8 +148,14 @@ class Planning {
   const PlanningOptions options_;
   boost::asio::thread_pool pool_;
 
-  // Guards flights_ and hot_.
+  // Cancels every planner's calls (Planner::cancel_all).
+  void cancel_planners();
+
+  // Guards flights_, hot_ and stopping_.
   mutable std::mutex mu_;
+  std::condition_variable flights_done_;  // notified when flights_ becomes empty
+  bool stopping_ = false;
+  std::thread stopper_;  // stop()'s grace timer
   std::unordered_map<std::string, std::shared_ptr<Flight>> flights_;
   // Refresh-ahead hit counts of plans inside their window, by encoded key.
   std::unordered_map<std::string, uint32_t> hot_;

@@ -10,6 +10,8 @@
 // soon as its last connection is gone. wait() joins.
 #include "server/server.h"
 
+#include <malloc.h>
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -192,6 +194,13 @@ void Server::wait() {
 }
 
 int run_server(const ServerConfig& config) {
+  // Allocations of 16 KiB and more (large plans) get mappings of their own,
+  // so the memory of a replaced or evicted plan goes back to the OS at once
+  // instead of leaving holes in the heap that request temporaries refill:
+  // RSS stays at ~1.2x the payload under turnover, not ~1.5x
+  // (docs/decisions.md, bench/rss.py). Process-wide, so only here, in the
+  // `plancache serve` process, never in the library.
+  mallopt(M_MMAP_THRESHOLD, 16 * 1024);
   ServerConfig c = config;
   if (!c.logger) c.logger = make_logger(c.log_level);
   std::shared_ptr<spdlog::logger> logger = c.logger;

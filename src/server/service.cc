@@ -106,6 +106,13 @@ Service::Service(const server::ServerConfig& config) {
   state_.keys = KeyBuilder(key_options(config));
 }
 
+void Service::set_draining() {
+  state_.draining.store(true, std::memory_order_relaxed);
+  if (state_.planning) {
+    state_.planning->stop(std::chrono::milliseconds(state_.config.stop_grace_ms));
+  }
+}
+
 Result<std::unique_ptr<Service>> Service::create(const server::ServerConfig& config) {
   auto hash = parse_hash_algorithm(config.hash);
   if (!hash.is_ok()) return hash.status();

@@ -36,7 +36,9 @@ class Service {
                        std::string_view message);
 
   // /readyz answers 503 from now on.
-  void set_draining() { state_.draining.store(true, std::memory_order_relaxed); }
+  // Stops taking new work: keep-alive connections close after their answer,
+  // and read-through planner runs get --stop-grace-ms to finish.
+  void set_draining();
 
   ServiceState& state() { return state_; }
 

@@ -11,6 +11,7 @@ import concurrent.futures
 import http.client
 import json
 import os
+import signal
 import socket
 import sys
 import tempfile
@@ -272,6 +273,25 @@ class ReadThroughTest(unittest.TestCase):
                                    {"goal": "abandoned"}).status == 200,
                    "the abandoned run's plan to be stored")
         self.assertEqual(planner.calls(), 1)
+
+    def test_sigterm_cancels_a_planner_run_past_the_grace_with_a_503(self):
+        planner = self.planner("--mode", "hang")
+        server = self.start("--planner-url", planner.url, "--stop-grace-ms", "200")
+        result = {}
+
+        def ask():
+            result["answer"] = plan(server.port, "never planned", timeout_s=60)
+        caller = threading.Thread(target=ask)
+        caller.start()
+        wait_until(lambda: request(server.port, "GET", "/v1/stats").json()["planning"]
+                   ["inflight"] == 1, "the planner run to start")
+        server.signal(signal.SIGTERM)
+        self.assertEqual(server.wait_exit(), 0, server.log())
+        caller.join(timeout=60)
+        answer = result["answer"]
+        self.assertEqual(answer.status, 503, answer)
+        self.assertEqual(answer.json()["error"]["code"], "unavailable")
+        self.assertIn("server is stopping", answer.json()["error"]["message"])
 
     def test_command_planner(self):
         calls = os.path.join(tempfile.mkdtemp(prefix="plancache-calls-"), "calls")

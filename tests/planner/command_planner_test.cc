@@ -111,6 +111,29 @@ TEST(CommandPlanner, TimeoutKillsTheWholeProcessGroup) {
   EXPECT_TRUE(testing::wait_process_gone(bg)) << "the background child was killed too";
 }
 
+TEST(CommandPlanner, CancelAllKillsARunningCommandAndRefusesLaterCalls) {
+  TempDir dir;
+  // Timeout 60 s: only cancel_all() can end this call as kUnavailable.
+  auto planner = command_planner("echo $$ > " + dir.file("pid") + "; exec sleep 600",
+                                 /*timeout_ms=*/60'000);
+  Result<std::string> plan = Status::internal("not run");
+  std::thread caller([&] { plan = planner->plan(request_for("g")); });
+  for (int i = 0; i < 1000 && pid_in(dir.file("pid")) <= 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const pid_t pid = pid_in(dir.file("pid"));
+  ASSERT_GT(pid, 0) << "the command did not start";
+  planner->cancel_all();
+  caller.join();
+  ASSERT_FALSE(plan.is_ok());
+  EXPECT_EQ(plan.status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(contains(plan.status().message(), "the server is stopping"))
+      << plan.status().message();
+  EXPECT_TRUE(testing::process_gone(pid)) << "the command was killed and reaped";
+  Result<std::string> later = planner->plan(request_for("h"));
+  EXPECT_EQ(later.status().code(), StatusCode::kUnavailable);
+}
+
 TEST(CommandPlanner, LeftoversOfAFinishedCommandAreKilledAndDoNotHoldTheAnswer) {
   TempDir dir;
   // `sleep` keeps the stdout pipe open; the answer must not wait for it.

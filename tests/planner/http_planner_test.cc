@@ -1,10 +1,13 @@
 // The HTTP planner against the real examples/planner.py (HTTP mode, port 0),
 // plus a scripted raw peer for the retry cases the example cannot produce on
 // cue. Counts are read from the peers, never inferred from timing.
+#include <poll.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
 #include <vector>
@@ -162,6 +165,37 @@ TEST(HttpPlanner, HangingPlannerTimesOutAndIsNotRetried) {
   EXPECT_TRUE(contains(plan.status().message(), "timed out after 300 ms"))
       << plan.status().message();
   EXPECT_EQ(server.calls()["calls"], 1);
+}
+
+TEST(HttpPlanner, CancelAllAbortsACallInProgressAndRefusesLaterCalls) {
+  std::atomic<bool> asked{false};
+  std::atomic<bool> closed_by_planner{false};
+  ScriptedPeer peer([&](int fd, int) {
+    if (!ScriptedPeer::read_request(fd)) return;
+    asked = true;
+    pollfd p{fd, POLLIN, 0};  // never answers; waits (bounded) for the planner to close
+    char byte = 0;
+    if (::poll(&p, 1, 30'000) == 1 && ::read(fd, &byte, 1) == 0) closed_by_planner = true;
+  });
+  // Timeout 60 s: only cancel_all() can end this call as kUnavailable.
+  auto planner = http_planner("http://127.0.0.1:" + std::to_string(peer.port()) + "/plan",
+                              /*timeout_ms=*/60'000);
+  Result<std::string> plan = Status::internal("not run");
+  std::thread caller([&] { plan = planner->plan(request_for("g")); });
+  for (int i = 0; i < 1000 && !asked; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(asked) << "the request did not arrive";
+  planner->cancel_all();
+  caller.join();
+  ASSERT_FALSE(plan.is_ok());
+  EXPECT_EQ(plan.status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(contains(plan.status().message(), "the server is stopping"))
+      << plan.status().message();
+  EXPECT_EQ(planner->plan(request_for("h")).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(peer.accepted(), 1) << "a cancelled planner opens no connection";
+  for (int i = 0; i < 1000 && !closed_by_planner; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(closed_by_planner) << "cancel_all() closed the connection";
 }
 
 TEST(HttpPlanner, GarbageAnswerIsBadGateway) {

@@ -131,6 +131,36 @@ TEST_F(PlanningTest, ConcurrentCallersShareOneRunAndTheResultIsStored) {
   EXPECT_EQ(planning_->stats().inflight, 0u);
 }
 
+TEST_F(PlanningTest, StopCancelsRunsPastTheGraceAndRefusesNewOnes) {
+  const std::string gate = (dir_ / "gate").string();  // never created: the planner waits
+  start(policies_, gate);
+  Outcomes waiting;
+  for (int i = 0; i < 3; ++i) planning_->plan(key_, request(), nullptr, waiting.sink());
+  planning_->stop(std::chrono::milliseconds(0));
+  // The planner's own timeout is 20 s; only the cancel can answer this way.
+  for (const PlanOutcome& o : waiting.wait_for(3)) {
+    EXPECT_EQ(o.entry, nullptr);
+    EXPECT_EQ(o.error.code(), StatusCode::kUnavailable) << o.error.to_string();
+  }
+  Outcomes late;
+  planning_->plan(CacheKey{"default", KeyKind::kPlan, "other"}, request(), nullptr, late.sink());
+  const auto got = late.wait_for(1);
+  EXPECT_EQ(got[0].error.code(), StatusCode::kUnavailable);
+  EXPECT_FALSE(cache_->get(key_).hit()) << "nothing is stored from a cancelled run";
+}
+
+TEST_F(PlanningTest, StopLetsRunsFinishWithinTheGrace) {
+  const std::string gate = (dir_ / "gate").string();
+  start(policies_, gate);
+  Outcomes waiting;
+  planning_->plan(key_, request(), nullptr, waiting.sink());
+  planning_->stop(std::chrono::milliseconds(60'000));
+  std::ofstream(gate).put('x');
+  const auto got = waiting.wait_for(1);
+  ASSERT_NE(got[0].entry, nullptr) << got[0].error.to_string();
+  EXPECT_TRUE(cache_->get(key_).hit());
+}
+
 TEST_F(PlanningTest, RunsAfterAStoreFindTheCachedPlan) {
   start(policies_);
   Outcomes first;
