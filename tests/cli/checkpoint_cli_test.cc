@@ -28,13 +28,7 @@ constexpr int64_t kDayMs = 86'400'000;
 class CheckpointCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server::ServerConfig config;
-    config.host = "127.0.0.1";
-    config.port = 0;
-    config.data_dir = "";
-    config.io_threads = 1;
-    config.log_level = "warn";
-    config.clock = clock_;
+    server::ServerConfig config = test_support::loopback_server_config(clock_);
     auto started = server::Server::start(std::move(config));
     ASSERT_TRUE(started.is_ok()) << started.status().to_string();
     server_ = std::move(started).value();

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "plancache/clock.h"
+#include "server/config.h"
 
 namespace plancache::cli::test_support {
 
@@ -34,6 +36,19 @@ inline CliRun run_plancache(std::vector<std::string> args, const std::string& st
   run.out = out.str();
   run.err = err.str();
   return run;
+}
+
+// The configuration of the in-process servers the CLI tests talk to:
+// 127.0.0.1, an ephemeral port, memory only, one I/O thread, quiet.
+inline server::ServerConfig loopback_server_config(std::shared_ptr<Clock> clock) {
+  server::ServerConfig config;
+  config.host = "127.0.0.1";
+  config.port = 0;
+  config.data_dir = "";
+  config.io_threads = 1;
+  config.log_level = "warn";
+  config.clock = std::move(clock);
+  return config;
 }
 
 }  // namespace plancache::cli::test_support

@@ -28,15 +28,9 @@ constexpr size_t kMaxBodyBytes = 64 * 1024;
 class CliServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server::ServerConfig config;
-    config.host = "127.0.0.1";
-    config.port = 0;
-    config.data_dir = "";
+    server::ServerConfig config = test_support::loopback_server_config(clock_);
     config.admin_token = kAdminToken;
-    config.io_threads = 1;
     config.max_body_bytes = kMaxBodyBytes;
-    config.log_level = "warn";
-    config.clock = clock_;
     auto started = server::Server::start(std::move(config));
     ASSERT_TRUE(started.is_ok()) << started.status().to_string();
     server_ = std::move(started).value();

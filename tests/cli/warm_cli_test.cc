@@ -303,13 +303,7 @@ TEST_F(WarmTest, HelpExplainsTheFileFormat) {
 // A real server with no planner: POST /v1/plans cannot compute a plan it does
 // not have, so every never-stored goal is a failed line (today a 503).
 TEST(WarmAgainstServerTest, ServerErrorsAreFailedLines) {
-  server::ServerConfig config;
-  config.host = "127.0.0.1";
-  config.port = 0;
-  config.data_dir = "";
-  config.io_threads = 1;
-  config.log_level = "warn";
-  config.clock = std::make_shared<FakeClock>();
+  server::ServerConfig config = test_support::loopback_server_config(std::make_shared<FakeClock>());
   auto started = server::Server::start(std::move(config));
   ASSERT_TRUE(started.is_ok()) << started.status().to_string();
   std::unique_ptr<server::Server> server = std::move(started).value();
