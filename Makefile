@@ -46,7 +46,7 @@ bench: bench-micro bench-http bench-peers bench-rss
 bench-micro: build
 	@for b in $(RELEASE_DIR)/bench/*_bench; do echo "== $$b"; $$b --benchmark_min_time=0.5; done
 
-# L1 and L2 (disk tier) lookups over HTTP beside redis-server, one run.
+# L1 and L2 (disk tier) lookups and read-through hits over HTTP beside redis-server, one run.
 bench-http: build
 	@bench/http.sh $(RELEASE_DIR)/plancache
 

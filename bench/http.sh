@@ -34,7 +34,7 @@
 # decode + promotion, not a cold disk read).
 #
 # Environment:
-#   TIERS="l1 l2"         which plancache runs: l1, l2, rt (`make bench-http-l2`: l2;
+#   TIERS="l1 l2 rt"      which plancache runs: l1, l2, rt (`make bench-http-l2`: l2;
 #                         `make bench-http-rt`: l1 rt)
 #   DURATION=10s          wrk duration
 #   WRK_THREADS=2 CONNECTIONS=16
@@ -55,7 +55,7 @@ redis_requests="${REDIS_REQUESTS:-300000}"
 plan_bytes="${PLAN_BYTES:-4096}"
 plans="${PLANS:-1000}"
 io_threads="${IO_THREADS:-1}"
-tiers="${TIERS:-l1 l2}"
+tiers="${TIERS:-l1 l2 rt}"
 py=/usr/bin/python3
 
 die() { echo "bench/http.sh: $*" >&2; exit 1; }
