@@ -56,22 +56,10 @@ Result<std::vector<ListedEntry>> DiskTier::list(const Selector& selector, size_t
   ro.snapshot = snapshot.snapshot();
   ro.fill_cache = false;
 
-  // Like DiskTier::scan, on this call's snapshot.
+  // DiskTier::scan on this call's snapshot.
   auto walk = [&](Cf which, std::string_view lower, std::string_view upper,
                   const std::function<bool(std::string_view, std::string_view)>& fn) {
-    const rocksdb::Slice lower_slice(lower.data(), lower.size());
-    const rocksdb::Slice upper_slice(upper.data(), upper.size());
-    rocksdb::ReadOptions walk_ro = ro;
-    walk_ro.iterate_lower_bound = &lower_slice;
-    if (!upper.empty()) walk_ro.iterate_upper_bound = &upper_slice;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(walk_ro, cf(which)));
-    for (it->Seek(lower_slice); it->Valid(); it->Next()) {
-      keys_scanned_.fetch_add(1, std::memory_order_relaxed);
-      if (!fn(it->key().ToStringView(), it->value().ToStringView())) break;
-    }
-    if (it->status().ok()) return Status::ok();
-    ++errors_;
-    return Status::unavailable("disk tier: list: " + it->status().ToString());
+    return scan(which, lower, upper, fn, &ro);
   };
 
   // The row of a live key matching the selector (value size still 0), or nullopt.

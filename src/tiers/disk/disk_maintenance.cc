@@ -38,10 +38,11 @@ EntryMeta entry_meta(const MetaRecord& meta) {
 }  // namespace
 
 Status DiskTier::scan(Cf which, std::string_view lower, std::string_view upper,
-                      const std::function<bool(std::string_view, std::string_view)>& fn) {
+                      const std::function<bool(std::string_view, std::string_view)>& fn,
+                      const rocksdb::ReadOptions* base) {
   const rocksdb::Slice lower_slice(lower.data(), lower.size());
   const rocksdb::Slice upper_slice(upper.data(), upper.size());
-  rocksdb::ReadOptions ro;
+  rocksdb::ReadOptions ro = base != nullptr ? *base : rocksdb::ReadOptions();
   ro.iterate_lower_bound = &lower_slice;
   if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
   ro.fill_cache = false;

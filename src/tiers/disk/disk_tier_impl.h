@@ -31,6 +31,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+struct ReadOptions;
 class WriteBatch;
 }  // namespace rocksdb
 
@@ -142,8 +143,11 @@ class DiskTier final : public Tier {
 
   // Calls fn(key, value) for every key of `which` in [lower, upper) (upper
   // "" = no bound), in key order, until fn returns false. Counts keys_scanned_.
+  // `base`: read options to start from (e.g. a snapshot), null = defaults;
+  // the bounds are set here.
   Status scan(Cf which, std::string_view lower, std::string_view upper,
-              const std::function<bool(std::string_view, std::string_view)>& fn);
+              const std::function<bool(std::string_view, std::string_view)>& fn,
+              const rocksdb::ReadOptions* base = nullptr);
 
   const DiskTierOptions options_;
   const CodecOptions codec_;
