@@ -100,23 +100,14 @@ void WriteBehindTier::flush() {
   --waiters_;
 }
 
-void WriteBehindTier::count_pending_read(bool hit) {
-  std::lock_guard lock(mu_);
-  ++(hit ? pending_hits_ : pending_misses_);
-}
-
 Result<EntryPtr> WriteBehindTier::get(const CacheKey& key) {
   if (pending_count_.load(std::memory_order_acquire) != 0) {
-    EntryPtr waiting;
-    {
-      std::lock_guard lock(mu_);
-      auto it = pending_.find(key.encoded());
-      if (it != pending_.end()) waiting = it->second.entry;
-    }
-    if (waiting != nullptr) {
-      const bool live = !waiting->meta.expired_at(options_.clock->now_ms());
-      count_pending_read(live);
-      return live ? waiting : EntryPtr();
+    std::lock_guard lock(mu_);
+    auto it = pending_.find(key.encoded());
+    if (it != pending_.end()) {
+      const bool live = !it->second.entry->meta.expired_at(options_.clock->now_ms());
+      ++(live ? pending_hits_ : pending_misses_);
+      return live ? it->second.entry : EntryPtr();
     }
   }
   return inner_->get(key);

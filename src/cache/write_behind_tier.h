@@ -93,7 +93,6 @@ class WriteBehindTier final : public Tier {
   void wait_while_in_flight(std::unique_lock<std::mutex>& lock, const std::string& encoded);
   // REQUIRES: mu_ held and the slot not in flight.
   void drop_locked(std::unordered_map<std::string, Slot>::iterator it);
-  void count_pending_read(bool hit);
 
   const std::unique_ptr<Tier> inner_;
   const WriteBehindOptions options_;

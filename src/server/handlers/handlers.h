@@ -58,6 +58,8 @@ void reply_json(HttpResponse& res, boost::beast::http::status status, std::strin
 void reply_error(HttpResponse& res, const Status& status);
 void reply_error(HttpResponse& res, boost::beast::http::status status, std::string_view code,
                  std::string_view message);
+// Appends the decimal text of `n` (answers built by hand on the hit path).
+void append_int(std::string& out, int64_t n);
 
 // The plan key of {"goal","context"?,"namespace"?}.
 Result<PlanKey> plan_key_of(const ServiceState& state, const PlanFields& fields);

@@ -1,5 +1,7 @@
 // GET /v1/stats, GET /metrics, GET /healthz, GET /readyz, and the response
 // helpers shared by every handler.
+#include <charconv>
+
 #include "server/errors.h"
 #include "server/handlers/handlers.h"
 
@@ -41,6 +43,13 @@ void reply_json(HttpResponse& res, http::status status, std::string body) {
   res.result(status);
   res.set(http::field::content_type, "application/json");
   res.body() = std::move(body);
+}
+
+void append_int(std::string& out, int64_t n) {
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  (void)ec;
+  out.append(buf, end);
 }
 
 void reply_error(HttpResponse& res, const Status& status) {

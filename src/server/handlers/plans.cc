@@ -5,7 +5,6 @@
 // into the response text: the plan is never parsed or re-serialised on a
 // hit, and the namespace and key need no escaping (both are validated to a
 // JSON-safe alphabet).
-#include <charconv>
 #include <limits>
 
 #include "core/canonical_json.h"
@@ -18,13 +17,6 @@ namespace http = boost::beast::http;
 using nlohmann::json;
 
 constexpr int64_t kMaxTtlS = std::numeric_limits<int64_t>::max() / 1000;
-
-void append_int(std::string& out, int64_t n) {
-  char buf[24];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
-  (void)ec;
-  out.append(buf, end);
-}
 
 // {"hit":true,"key","namespace","tier","plan",<metadata>}.
 void reply_hit(HttpResponse& res, const PlanKey& key, const Lookup& hit) {

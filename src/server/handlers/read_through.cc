@@ -10,8 +10,6 @@
 //   plan <the JSON answer>, done {"cached","tier","elapsed_ms"}
 // with heartbeat comments while a plan is being computed, or an `error`
 // event (the §3 error object) when planning fails after the stream began.
-#include <charconv>
-
 #include "server/handlers/handlers.h"
 
 namespace plancache::internal {
@@ -31,13 +29,6 @@ bool wants_event_stream(const HttpRequest& req) {
   return it != req.end() &&
          std::string_view(it->value().data(), it->value().size()).find("text/event-stream") !=
              std::string_view::npos;
-}
-
-void append_int(std::string& out, int64_t n) {
-  char buf[24];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
-  (void)ec;
-  out.append(buf, end);
 }
 
 // What one answer says, whichever way it is delivered.
