@@ -5,6 +5,8 @@ function(plancache_test name)
   cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
+  # Shared test helpers: #include "support/<name>.h".
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   plancache_target(${name})
   add_test(NAME ${name} COMMAND ${name})
   if(NOT T_LABELS)

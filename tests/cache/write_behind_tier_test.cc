@@ -5,7 +5,6 @@
 #include "cache/write_behind_tier.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -17,30 +16,14 @@
 #include <vector>
 
 #include "plancache/disk_tier.h"
+#include "support/temp_dir.h"
 
 namespace plancache::internal {
 namespace {
 
 constexpr int64_t kT0 = 1'790'000'000'000;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/plancache-write-behind-XXXXXX";
-    EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using plancache::testing::TempDir;
 
 CacheKey key(std::string_view id) { return CacheKey("ns", KeyKind::kUser, id); }
 

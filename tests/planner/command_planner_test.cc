@@ -34,16 +34,8 @@ std::unique_ptr<Planner> command_planner(const std::string& command, uint32_t ti
   return made.is_ok() ? std::move(made).value() : nullptr;
 }
 
-PlanRequest request_for(const std::string& goal, const std::string& ns = "default") {
-  PlanRequest request;
-  request.goal = goal;
-  request.ns = ns;
-  return request;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using testing::contains;
+using testing::request_for;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;

@@ -34,22 +34,13 @@ std::unique_ptr<Planner> http_planner(const std::string& url, uint32_t timeout_m
   return made.is_ok() ? std::move(made).value() : nullptr;
 }
 
-PlanRequest request_for(const std::string& goal, const std::string& ns = "default") {
-  PlanRequest request;
-  request.goal = goal;
-  request.context_json = R"({"env":"prod"})";
-  request.ns = ns;
-  return request;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using testing::contains;
+using testing::request_for;
 
 TEST(HttpPlanner, AnswerIsTheExamplePlan) {
   ExamplePlannerServer server({"--delay-ms", "0"});
   auto planner = http_planner(server.url());
-  Result<std::string> plan = planner->plan(request_for("Deploy the app", "docs"));
+  Result<std::string> plan = planner->plan(request_for("Deploy the app", "docs", R"({"env":"prod"})"));
   ASSERT_TRUE(plan.is_ok()) << plan.status().to_string();
   const nlohmann::json parsed = nlohmann::json::parse(*plan);
   EXPECT_EQ(parsed["goal"], "Deploy the app");

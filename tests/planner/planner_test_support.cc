@@ -75,17 +75,6 @@ std::string read_to_eof(int fd) {
 
 std::string example_planner() { return PLANCACHE_EXAMPLE_PLANNER; }
 
-TempDir::TempDir() {
-  std::string templ = (std::filesystem::temp_directory_path() / "plancache-planner-XXXXXX").string();
-  if (::mkdtemp(templ.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-  path_ = templ;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 std::string read_text(const std::string& path) {
   std::ifstream in(path);
   std::stringstream out;

@@ -15,26 +15,30 @@
 
 #include <nlohmann/json.hpp>
 
+#include "planner/planner.h"
+#include "support/temp_dir.h"
+
 namespace plancache::testing {
+
+// A plan request for `goal` in `ns` with `context_json` (JSON text).
+inline internal::PlanRequest request_for(const std::string& goal,
+                                         const std::string& ns = "default",
+                                         const std::string& context_json = "null") {
+  internal::PlanRequest request;
+  request.goal = goal;
+  request.ns = ns;
+  request.context_json = context_json;
+  return request;
+}
+
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 // Absolute path of examples/planner.py (compile definition).
 std::string example_planner();
 // The interpreter the tests run the example with.
 inline constexpr const char* kPython = "/usr/bin/python3";
-
-// A fresh directory under $TMPDIR, removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 // Whole file, or "" when it does not exist.
 std::string read_text(const std::string& path);

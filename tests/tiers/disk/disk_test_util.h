@@ -3,7 +3,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <memory>
@@ -12,32 +11,10 @@
 #include <vector>
 
 #include "plancache/disk_tier.h"
+#include "support/temp_dir.h"
 #include "tiers/disk/disk_tier_impl.h"
 
 namespace plancache::testing {
-
-// A fresh directory under /tmp, deleted with everything in it on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/plancache-disk-test-XXXXXX";
-    char* made = mkdtemp(tmpl.data());
-    EXPECT_NE(made, nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 inline BytesPtr bytes(std::string s) { return std::make_shared<const Bytes>(std::move(s)); }
 

@@ -87,7 +87,7 @@ void read_acks(int fd, size_t want, std::string* buffer, std::set<uint64_t>* ack
 
 TEST(DiskTierCrash, KillNineDuringWritesLosesNoAcknowledgedWrite) {
   TempDir dir;
-  const std::string store = dir.sub("store");
+  const std::string store = dir.file("store");
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
   // Everything the child needs is prepared before fork(): after it, only

@@ -11,7 +11,7 @@ class DiskInvalidateTest : public ::testing::Test {
  protected:
   void SetUp() override {
     DiskTierOptions o;
-    o.path = dir_.sub("store");
+    o.path = dir_.file("store");
     o.max_bytes = 0;
     o.clock = clock_;
     tier_ = open_disk(o);
@@ -177,7 +177,7 @@ TEST_F(DiskInvalidateTest, EmptySelectorClearsEverythingAndStaysCleared) {
   put(user_key("docs", "after"));
   tier_.reset();
   DiskTierOptions o;
-  o.path = dir_.sub("store");
+  o.path = dir_.file("store");
   o.clock = clock_;
   tier_ = open_disk(o);
   EXPECT_EQ(tier_->stats().entries, 1u);

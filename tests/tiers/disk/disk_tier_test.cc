@@ -20,7 +20,7 @@ class DiskTierTest : public ::testing::Test {
  protected:
   DiskTierOptions options(uint64_t max_bytes = 0) {
     DiskTierOptions o;
-    o.path = dir_.sub("store");
+    o.path = dir_.file("store");
     o.max_bytes = max_bytes;
     o.clock = clock_;
     return o;
@@ -83,7 +83,7 @@ TEST_F(DiskTierTest, OpenRejectsEmptyPathAndFiles) {
   DiskTierOptions o = options();
   o.path = "";
   EXPECT_EQ(new_disk_tier(o).status().code(), StatusCode::kInvalidArgument);
-  const std::string file = dir_.sub("a-file");
+  const std::string file = dir_.file("a-file");
   std::ofstream(file) << "x";
   o.path = file;
   auto r = new_disk_tier(o);
@@ -93,7 +93,7 @@ TEST_F(DiskTierTest, OpenRejectsEmptyPathAndFiles) {
 
 TEST_F(DiskTierTest, OpenCreatesMissingParentsAndRefusesASecondOpener) {
   DiskTierOptions o = options();
-  o.path = dir_.sub("a/b/c");
+  o.path = dir_.file("a/b/c");
   auto first = new_disk_tier(o);
   ASSERT_TRUE(first.is_ok()) << first.status().to_string();
   auto second = new_disk_tier(o);
