@@ -60,6 +60,10 @@ struct CacheOptions {
   // Tier::name()), its default TTL (overrides default_ttl_ms) and its min
   // compute time. Default: null = every tier, default_ttl_ms, no minimum.
   std::shared_ptr<const NamespacePolicies> policies;
+  // Largest value stored, whoever made it: put() and get_or_compute() fail
+  // with resource_exhausted above it (nothing is stored). 0 = no bound.
+  // Default: 0.
+  uint64_t max_value_bytes = 0;
 };
 
 // The answer to a lookup. `entry` is null on a miss.
@@ -86,8 +90,11 @@ struct ReadThrough {
   bool coalesced = false; // true: waited for another caller's compute
 };
 
+// Durations of Cache::get. The percentiles are the upper bounds of the
+// histogram buckets they fall in (~12 % relative error), never above max_us.
 struct LatencySummary {
   uint64_t count = 0;
+  double sum_us = 0;  // of all `count` durations
   double p50_us = 0;
   double p99_us = 0;
   double max_us = 0;

@@ -11,6 +11,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "plancache/clock.h"
 #include "plancache/status.h"
@@ -44,6 +46,12 @@ struct MemoryTierOptions {
   RemovalListener removal_listener;
   // Tier name in stats. Default: "l1".
   std::string name = "l1";
+  // Namespaces whose counters (hits, misses) are kept while they hold no
+  // entries. Any other namespace has counters only while it holds entries:
+  // they go with its last entry, and a miss while it is empty counts only in
+  // the tier-wide misses, so names a client invents cost nothing once their
+  // entries are gone. Default: none.
+  std::vector<std::string> kept_namespaces;
 };
 
 // REQUIRES: nothing; invalid options (e.g. more shards than max_entries when

@@ -44,7 +44,11 @@ struct NamespaceCounters {
 
 struct TierStats {
   std::string name;        // "l1", "l2", "shared"
-  bool connected = true;   // false while an external tier is unreachable
+  bool connected = true;   // false while an external tier is unreachable, or
+                           // while the tier is degraded (below)
+  // Why the tier cannot take writes now ("" = it can): e.g. the disk tier
+  // read-only after a write error until it resumes by itself.
+  std::string degraded;
   uint64_t entries = 0;
   uint64_t bytes = 0;      // charged bytes (see Entry::charge) incl. keys
   uint64_t max_entries = 0;  // 0 = unbounded
@@ -57,6 +61,9 @@ struct TierStats {
   uint64_t invalidations = 0;  // removed by invalidate / clear / evict
   uint64_t errors = 0;
   uint64_t corrupt_entries = 0;  // failed their checksum on read; deleted (disk tier)
+  // Entries that recovery from a damaged write-ahead log dropped when the
+  // tier opened (at least this many; disk tier).
+  uint64_t recovery_dropped_entries = 0;
   // Write-behind mode (a tier wrapped by the write-behind decorator; 0 otherwise):
   uint64_t pending_writes = 0;     // puts accepted but not yet written to the tier
   uint64_t write_behind_full = 0;  // puts written synchronously because the queue was full

@@ -1,5 +1,6 @@
 #include "cache/latency_histogram.h"
 
+#include <algorithm>
 #include <bit>
 
 namespace plancache::internal {
@@ -24,7 +25,7 @@ uint64_t LatencyHistogram::bucket_upper_ns(int bucket) {
 void LatencyHistogram::record(int64_t nanos) {
   const uint64_t v = nanos < 0 ? 0 : static_cast<uint64_t>(nanos);
   counts_[static_cast<size_t>(bucket_of(v))].fetch_add(1, std::memory_order_relaxed);
-  total_.fetch_add(1, std::memory_order_relaxed);
+  sum_ns_.fetch_add(v, std::memory_order_relaxed);
   uint64_t prev = max_ns_.load(std::memory_order_relaxed);
   while (v > prev && !max_ns_.compare_exchange_weak(prev, v, std::memory_order_relaxed)) {
   }
@@ -39,14 +40,19 @@ LatencySummary LatencyHistogram::summary() const {
     total += snapshot[i];
   }
   out.count = total;
-  out.max_us = static_cast<double>(max_ns_.load(std::memory_order_relaxed)) / 1000.0;
+  out.sum_us = static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1000.0;
+  const uint64_t max_ns = max_ns_.load(std::memory_order_relaxed);
+  out.max_us = static_cast<double>(max_ns) / 1000.0;
   if (total == 0) return out;
   auto percentile = [&](double q) {
     const auto rank = static_cast<uint64_t>(q * static_cast<double>(total - 1)) + 1;
     uint64_t seen = 0;
     for (size_t i = 0; i < snapshot.size(); ++i) {
       seen += snapshot[i];
-      if (seen >= rank) return static_cast<double>(bucket_upper_ns(static_cast<int>(i))) / 1000.0;
+      if (seen >= rank) {
+        const uint64_t upper = bucket_upper_ns(static_cast<int>(i));
+        return static_cast<double>(std::min(upper, max_ns)) / 1000.0;
+      }
     }
     return out.max_us;
   };

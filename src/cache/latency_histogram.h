@@ -3,8 +3,10 @@
 //
 // Buckets: values below 16 ns share bucket 0..15 one per ns; above, each power
 // of two is split into 8 linear sub-buckets (~12 % relative error), up to
-// 2^40 ns (~18 min). record() is a few relaxed atomic adds; percentile() reads
-// a racy snapshot, which is fine for monitoring.
+// 2^40 ns (~18 min). record() is a few relaxed atomic adds; summary() reads
+// a racy snapshot, which is fine for monitoring. A percentile is the upper
+// bound of its bucket capped at the largest duration seen, so p50 <= p99 <=
+// max always holds in a summary.
 //
 // Thread-safety: fully thread-safe.
 #pragma once
@@ -30,7 +32,7 @@ class LatencyHistogram {
   static uint64_t bucket_upper_ns(int bucket);
 
   std::array<std::atomic<uint64_t>, kBuckets> counts_{};
-  std::atomic<uint64_t> total_{0};
+  std::atomic<uint64_t> sum_ns_{0};
   std::atomic<uint64_t> max_ns_{0};
 };
 

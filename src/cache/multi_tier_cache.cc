@@ -5,8 +5,11 @@
 // error is counted and treated as a miss for that tier, so a broken shared
 // tier degrades the cache instead of failing reads.
 //
-// Write path: put() writes every tier (write-through) and reports the first
-// error after trying them all. Invalidations go to every tier.
+// Write path: put() writes every tier (write-through), the slowest first; a
+// tier that fails stops the put before the faster tiers, which drop the key,
+// and its error is returned: a failed put is never served as if stored
+// (e.g. a plan held in memory while the disk tier refused it).
+// Invalidations go to every tier.
 //
 // Listing: every tier lists at most `limit` rows in key order; the union,
 // one row per key (the fastest tier's), is cut to `limit` -- the first
@@ -38,7 +41,8 @@ class MultiTierCache final : public Cache {
       : tiers_(std::move(options.tiers)),
         default_ttl_ms_(options.default_ttl_ms),
         clock_(options.clock ? std::move(options.clock) : system_clock()),
-        policies_(std::move(options.policies)) {}
+        policies_(std::move(options.policies)),
+        max_value_bytes_(options.max_value_bytes) {}
 
   using Cache::get;
 
@@ -53,6 +57,7 @@ class MultiTierCache final : public Cache {
 
   Status put(const CacheKey& key, BytesPtr value, const PutOptions& options) override {
     if (value == nullptr) return Status::invalid_argument("value must not be null");
+    PLANCACHE_RETURN_IF_ERROR(check_value_size(*value));
     const int64_t ttl = options.ttl_ms.value_or(default_ttl_for(key.ns()));
     if (ttl < 0) return Status::invalid_argument("ttl must not be negative");
     EntryPtr entry = make_entry(std::move(value), clock_->now_ms(), ttl, options.compute_ms,
@@ -180,16 +185,31 @@ class MultiTierCache final : public Cache {
     return Lookup{};
   }
 
-  // Writes `entry` into tiers [0, end); returns the first error.
+  // Writes `entry` into tiers [0, end), slowest first. When a tier fails,
+  // the faster ones are not written and lose the key (best effort), so a
+  // failed put never leaves its value in a faster tier as if stored, nor a
+  // value the slower tier no longer has; the error is returned
+  // (docs/decisions.md, "A failed put stores nothing").
   Status put_all(const CacheKey& key, const EntryPtr& entry, size_t end) {
-    Status first_error;
     const NamespacePolicy* policy = policy_for(key.ns());
-    for (size_t i = 0; i < end; ++i) {
+    for (size_t i = end; i-- > 0;) {
       if (!uses(policy, i)) continue;
       Status s = tiers_[i]->put(key, entry);
-      if (!s.is_ok() && first_error.is_ok()) first_error = std::move(s);
+      if (s.is_ok()) continue;
+      for (size_t j = 0; j < i; ++j) {
+        if (uses(policy, j)) (void)tiers_[j]->erase(key);
+      }
+      return s;
     }
-    return first_error;
+    return Status::ok();
+  }
+
+  // The one bound on a value's size (CacheOptions::max_value_bytes).
+  Status check_value_size(const Bytes& value) const {
+    if (max_value_bytes_ == 0 || value.size() <= max_value_bytes_) return Status::ok();
+    return Status::resource_exhausted("value of " + std::to_string(value.size()) +
+                                      " bytes is larger than the limit of " +
+                                      std::to_string(max_value_bytes_) + " bytes");
   }
 
   Result<FlightOutcome> lead_compute(const CacheKey& key, const ComputeFn& compute) {
@@ -204,6 +224,10 @@ class MultiTierCache final : public Cache {
       compute_errors_.fetch_add(1, std::memory_order_relaxed);
       if (computed.is_ok()) return Status::internal("compute function returned a null value");
       return computed.status();
+    }
+    if (Status size = check_value_size(*computed->value); !size.is_ok()) {
+      compute_errors_.fetch_add(1, std::memory_order_relaxed);
+      return size;
     }
     PutOptions options = computed->options;
     if (options.compute_ms == 0) options.compute_ms = static_cast<uint32_t>(elapsed_ms);
@@ -237,6 +261,7 @@ class MultiTierCache final : public Cache {
   const int64_t default_ttl_ms_;
   const std::shared_ptr<Clock> clock_;
   const std::shared_ptr<const NamespacePolicies> policies_;  // may be null
+  const uint64_t max_value_bytes_;  // 0 = no bound
   internal::SingleFlight flights_;
   internal::LatencyHistogram get_latency_;
   std::atomic<uint64_t> gets_{0}, hits_{0}, misses_{0}, promotions_{0};

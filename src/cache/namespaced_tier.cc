@@ -120,8 +120,9 @@ Result<std::unique_ptr<Tier>> new_namespaced_tier(std::string tier_name,
 }
 
 SubTierFactory memory_sub_tier_factory(MemoryTierOptions base) {
-  return [base](const std::string&, const NamespacePolicy& policy) {
+  return [base](const std::string& ns, const NamespacePolicy& policy) {
     MemoryTierOptions options = base;
+    options.kept_namespaces = {ns};  // the lane's own; any other name it holds is unconfigured
     options.max_entries = policy.max_entries;
     options.max_bytes = policy.max_bytes;
     options.policy = policy.eviction;

@@ -28,7 +28,10 @@ Result<std::unique_ptr<Tier>> new_namespaced_tier(std::string tier_name,
                                                   const NamespacePolicies& policies,
                                                   const SubTierFactory& factory);
 
-// The memory-tier factory used for L1: bounds and eviction from the policy.
+// The memory-tier factory used for L1: bounds and eviction from the policy;
+// the lane's namespace is kept (MemoryTierOptions::kept_namespaces), so its
+// counters survive its emptying, while the unconfigured names sharing the
+// default lane have counters only while they hold entries.
 SubTierFactory memory_sub_tier_factory(MemoryTierOptions base);
 
 }  // namespace plancache::internal

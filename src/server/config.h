@@ -99,6 +99,11 @@ struct ServerConfig {
   // thread writes them; at most this many keys wait (then puts write
   // synchronously). 0 = off (write-through). Default: 0.
   uint64_t write_behind_queue = 0;
+  // How the disk tier opens a damaged write-ahead log: "point-in-time"
+  // (replay up to the damage, drop the rest, log and count what was
+  // dropped) or "strict" (refuse to start rather than drop anything).
+  // Default: point-in-time.
+  std::string disk_recovery = "point-in-time";
   // TTL of puts to the default namespace that give none; 0 = never expire.
   // Default: 3600 s.
   int64_t default_ttl_s = 3600;
@@ -106,7 +111,11 @@ struct ServerConfig {
   unsigned io_threads = 0;
   // Request body limit (larger → 413). Default: 8 MiB.
   uint64_t max_body_bytes = 8ull << 20;
-  // Request header limit (larger → 431). Default: 16 KiB.
+  // Largest plan (or /v1/entries value) stored, whoever made it: a PUT
+  // (413) or a planner's answer (502, read no further). Default: 8 MiB.
+  uint64_t max_plan_bytes = 8ull << 20;
+  // Request head limit (larger → 431); chunk-size lines with their
+  // extensions and trailers are bounded by it too (413). Default: 16 KiB.
   uint32_t max_header_bytes = 16u << 10;
   // Time a client has to send a whole request once it has begun, and to
   // read the answer. Default: 10 s.
@@ -114,6 +123,7 @@ struct ServerConfig {
   // Time a keep-alive connection may sit between requests. Default: 60 s.
   uint32_t idle_timeout_ms = 60'000;
   // Open connections above which new ones get a 503 and are closed.
+  // Lowered at start to what the open-file limit leaves (fd_budget.h).
   // Default: 1000.
   uint32_t max_connections = 1000;
   // Key hash: "sha256" or "xxh3-128". Default: sha256.
@@ -131,6 +141,11 @@ struct ServerConfig {
   std::string log_level = "info";
   // How often expired entries are swept from memory. Default: 1000 ms.
   uint32_t purge_interval_ms = 1000;
+  // Unconfigured namespaces (names no [namespaces.*] table or preset
+  // defines) that /v1/stats and /metrics show one by one, those with the
+  // most entries; the others are summed into one "(other)" row. Configured
+  // namespaces are always shown. Default: 100.
+  uint32_t stats_max_namespaces = 100;
 
   // The policy of every namespace (lane), from the presets, the TOML
   // [namespaces.*] tables and the four default-namespace settings above
@@ -161,9 +176,11 @@ struct ServeFlags {
   std::optional<std::string> l2_max_bytes;
   std::optional<std::string> sync_writes;
   std::optional<std::string> write_behind_queue;
+  std::optional<std::string> disk_recovery;
   std::optional<std::string> default_ttl_s;
   std::optional<std::string> io_threads;
   std::optional<std::string> max_body_bytes;
+  std::optional<std::string> max_plan_bytes;
   std::optional<std::string> max_header_bytes;
   std::optional<std::string> read_timeout_ms;
   std::optional<std::string> idle_timeout_ms;
@@ -174,6 +191,7 @@ struct ServeFlags {
   std::optional<std::string> min_compute_ms;
   std::optional<std::string> log_level;
   std::optional<std::string> purge_interval_ms;
+  std::optional<std::string> stats_max_namespaces;
   std::optional<std::string> planner_timeout_ms;
   std::optional<std::string> planner_max_concurrent;
   std::optional<std::string> refresh_ahead_s;

@@ -96,9 +96,18 @@ Status apply_log_level(ServerConfig& c, std::string_view v, std::string_view sou
   return Status::ok();
 }
 
+Status apply_disk_recovery(ServerConfig& c, std::string_view v, std::string_view source) {
+  if (v != "point-in-time" && v != "strict") {
+    return Status::invalid_argument(std::string(source) + ": unknown disk recovery mode " +
+                                    quoted(v) + " (expected point-in-time or strict)");
+  }
+  c.disk_recovery = std::string(v);
+  return Status::ok();
+}
+
 constexpr int64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
 
-const std::array<ServeSetting, 33> kSettings = {{
+const auto kSettings = std::to_array<ServeSetting>({
     {"host", &ServeFlags::host, "Address to listen on (non-loopback needs --admin-token)",
      "127.0.0.1", &apply_host},
     {"port", &ServeFlags::port, "TCP port (0 = ephemeral)", "8080", &apply_port},
@@ -130,13 +139,21 @@ const std::array<ServeSetting, 33> kSettings = {{
     {"write_behind_queue", &ServeFlags::write_behind_queue,
      "Disk tier write-behind: most puts waiting for a background write (0 = write-through)",
      "0", &apply_int<uint64_t, &ServerConfig::write_behind_queue, 0, 10'000'000>},
+    {"disk_recovery", &ServeFlags::disk_recovery,
+     "Damaged disk-tier log at start: point-in-time (drop the rest, report it) or strict "
+     "(refuse to start)",
+     "point-in-time", &apply_disk_recovery},
     {"default_ttl_s", &ServeFlags::default_ttl_s, "TTL of puts that give none, default namespace (0 = forever)",
      "3600", &apply_int<int64_t, &ServerConfig::default_ttl_s, 0, kMaxI64 / 1000>},
     {"io_threads", &ServeFlags::io_threads, "I/O threads (0 = one per core)", "0",
      &apply_int<unsigned, &ServerConfig::io_threads, 0, 1024>},
     {"max_body_bytes", &ServeFlags::max_body_bytes, "Request body limit (larger -> 413)", "8388608",
      &apply_int<uint64_t, &ServerConfig::max_body_bytes, 1, kMaxI64>},
-    {"max_header_bytes", &ServeFlags::max_header_bytes, "Request header limit (larger -> 431)",
+    {"max_plan_bytes", &ServeFlags::max_plan_bytes,
+     "Largest plan stored, from a PUT (larger -> 413) or a planner (larger -> 502)", "8388608",
+     &apply_int<uint64_t, &ServerConfig::max_plan_bytes, 1, kMaxI64>},
+    {"max_header_bytes", &ServeFlags::max_header_bytes,
+     "Request head limit (larger -> 431); also bounds chunk lines and trailers (-> 413)",
      "16384", &apply_int<uint32_t, &ServerConfig::max_header_bytes, 256, kMaxU32>},
     {"read_timeout_ms", &ServeFlags::read_timeout_ms,
      "Time to send a whole request once begun / to read the answer", "10000",
@@ -158,6 +175,9 @@ const std::array<ServeSetting, 33> kSettings = {{
      "info", &apply_log_level},
     {"purge_interval_ms", &ServeFlags::purge_interval_ms, "How often expired entries are swept",
      "1000", &apply_int<uint32_t, &ServerConfig::purge_interval_ms, 1, kMaxU32>},
+    {"stats_max_namespaces", &ServeFlags::stats_max_namespaces,
+     "Unconfigured namespaces /v1/stats and /metrics show one by one (the rest: \"(other)\")",
+     "100", &apply_int<uint32_t, &ServerConfig::stats_max_namespaces, 0, 100'000>},
     {"planner_timeout_ms", &ServeFlags::planner_timeout_ms,
      "A planner call longer than this fails with 502 (a command is killed)", "120000",
      &apply_int<uint32_t, &ServerConfig::planner_timeout_ms, 1, kMaxU32>},
@@ -179,7 +199,7 @@ const std::array<ServeSetting, 33> kSettings = {{
     {"stop_grace_ms", &ServeFlags::stop_grace_ms,
      "On SIGTERM, time running planner calls get before they are cancelled (callers get 503)",
      "10000", &apply_int<uint32_t, &ServerConfig::stop_grace_ms, 0, kMaxU32>},
-}};
+});
 
 }  // namespace
 

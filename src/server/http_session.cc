@@ -38,6 +38,21 @@ using std::chrono::milliseconds;
 
 // Bytes asked from the socket per read while waiting for a request.
 constexpr size_t kReadChunk = 16 * 1024;
+
+// What the read buffer may hold: a whole head (the parser needs it in one
+// piece), a chunk-size line with its extensions, or a trailer section, plus
+// one read. Beast fails a read with buffer_overflow once it is full, so a
+// client streaming a 256 MiB chunk extension costs this much and no more.
+size_t read_buffer_limit(const server::ServerConfig& config) {
+  return static_cast<size_t>(config.max_header_bytes) + kReadChunk;
+}
+
+// Every byte of one request (head, chunk-size lines and extensions,
+// trailers, body) counts against this: head and framing may each take up
+// to max_header_bytes, the body max_body_bytes.
+uint64_t request_byte_limit(const server::ServerConfig& config) {
+  return 2ull * config.max_header_bytes + config.max_body_bytes;
+}
 // Longest time spent draining a client after an error answer.
 constexpr milliseconds kMaxLinger{1000};
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -99,6 +114,7 @@ HttpSession::Streaming::Streaming(HttpResponse&& from) {
 
 HttpSession::HttpSession(Socket&& socket, Service& service, SessionList& sessions, bool holds_slot)
     : stream_(std::move(socket)),
+      buffer_(read_buffer_limit(service.state().config)),
       service_(service),
       config_(service.state().config),
       sessions_(sessions),
@@ -152,27 +168,56 @@ void HttpSession::on_first_bytes(beast::error_code ec, size_t n) {
 void HttpSession::read_request() {
   parser_.emplace();
   continue_sent_ = false;
-  parser_->eager(true);  // header and body in one pass when both are buffered
+  head_screened_ = false;
+  request_bytes_ = 0;
+  // Not eager until the head is screened (on_read): the parser stops after
+  // the head, so no byte of the body is parsed before the framing and the
+  // tokens are checked.
+  parser_->eager(false);
   parser_->header_limit(config_.max_header_bytes);
   parser_->body_limit(config_.max_body_bytes);
   stream_.expires_after(milliseconds(config_.read_timeout_ms));
+  parse_buffered();
+}
+
+void HttpSession::parse_buffered() {
   // Parse what is buffered already (usually the whole request) right here;
   // on_read goes back to the socket only for the rest.
   beast::error_code ec;
   while (buffer_.size() != 0 && !parser_->is_done()) {
     const size_t used = parser_->put(buffer_.data(), ec);
     buffer_.consume(used);
+    request_bytes_ += used;
     if (ec == http::error::need_more) {
       ec = {};
       break;
     }
     if (ec || used == 0) break;
+    if (parser_->is_header_done() && !head_screened_) break;  // screen before the body
   }
   on_read(ec, 0);
 }
 
-void HttpSession::on_read(beast::error_code ec, size_t) {
+void HttpSession::on_read(beast::error_code ec, size_t n) {
+  request_bytes_ += n;
   if (ec) return reply_unreadable(ec);
+  if (request_bytes_ > request_byte_limit(config_)) return reply_too_large();
+  if (parser_->is_header_done() && !head_screened_) {
+    head_screened_ = true;
+    res_ = {};
+    res_.version(11);
+    switch (service_.screen_head(parser_->get(), res_)) {
+      case Service::HeadCheck::kPass:
+        break;
+      case Service::HeadCheck::kMisframed:
+        return send(/*close_after=*/true);
+      case Service::HeadCheck::kRefused:
+        // Keep-alive only when no body is left unread behind the refusal.
+        return send(!parser_->is_done() || !keep_alive_after_answer());
+    }
+    parser_->eager(true);  // the body in one pass when it is buffered
+    if (!parser_->is_done() && buffer_.size() != 0) return parse_buffered();
+  }
   if (!parser_->is_done()) {
     // The rest is still coming; the read deadline set when it began holds.
     auto self = shared_from_this();
@@ -293,12 +338,28 @@ void HttpSession::reply_unreadable(beast::error_code ec) {
     service_.reject_unparsed(
         res_, http::status::request_header_fields_too_large, "resource_exhausted",
         "request header is larger than " + std::to_string(config_.max_header_bytes) + " bytes");
+  } else if (ec == http::error::buffer_overflow) {
+    // The head fitted its limit, so this is a chunk-size line (with its
+    // extensions) or a trailer section that did not.
+    service_.reject_unparsed(res_, http::status::payload_too_large, "resource_exhausted",
+                             "a chunk-size line or the trailers of the request are longer than " +
+                                 std::to_string(config_.max_header_bytes) + " bytes");
   } else if (ec == http::error::partial_message) {
     return close();
   } else {
     service_.reject_unparsed(res_, http::status::bad_request, "invalid_argument",
                              "malformed HTTP request: " + ec.message());
   }
+  send(/*close_after=*/true);
+}
+
+void HttpSession::reply_too_large() {
+  res_ = {};
+  res_.version(11);
+  service_.reject_unparsed(res_, http::status::payload_too_large, "resource_exhausted",
+                           "request is larger than " +
+                               std::to_string(request_byte_limit(config_)) +
+                               " bytes in all (head, chunk framing, trailers and body)");
   send(/*close_after=*/true);
 }
 

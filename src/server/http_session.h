@@ -80,8 +80,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void wait_for_request();
   void on_first_bytes(boost::beast::error_code ec, size_t n);
   void read_request();
+  void parse_buffered();
   void on_read(boost::beast::error_code ec, size_t n);
   void reply_unreadable(boost::beast::error_code ec);
+  void reply_too_large();
   void send(bool close_after);
   void on_write(boost::beast::error_code ec, bool close_after);
   // Half-closes, then reads and drops what the client still sends (for a
@@ -100,6 +102,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   const bool holds_slot_;
   bool idle_ = false;           // waiting for the first byte of a request
   bool continue_sent_ = false;  // "100 Continue" sent for the current request
+  bool head_screened_ = false;  // Service::screen_head ran for the current request
+  uint64_t request_bytes_ = 0;  // bytes of the current request parsed so far
 
   // A chunked (streamed) answer in progress: its head and serializer, the
   // chunks waiting to be written, the one being written (it must outlive

@@ -2,7 +2,10 @@
 // robin. Each worker is one io_context run by one thread, so a session
 // never needs a strand; the acceptor itself runs on the first worker.
 // Connections over max_connections still get a session, which answers 503
-// and closes.
+// and closes. When the process is out of file descriptors all the same
+// (EMFILE), the listener frees a spare descriptor it keeps for this, accepts
+// the waiting connections one by one and answers each a canned 503 itself,
+// so that no client hangs in the listen backlog.
 //
 // Lifetime: owned by shared_ptrs held by Server and by its pending accept.
 // Thread-safety: start() / stop() may be called from any thread; the rest
@@ -52,10 +55,18 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   Listener(boost::asio::io_context& ioc, std::vector<IoWorker*> workers, Service& service,
            spdlog::logger& logger);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
 
  private:
   void accept();
   void on_accept(IoWorker* worker, boost::beast::error_code ec, Socket socket);
+  // Out of descriptors: answers the waiting connections 503 with the spare
+  // descriptor's room. Returns how many.
+  uint64_t shed_waiting_connections();
+  // At most one warning per kWarnInterval about failing accepts.
+  void warn_accept_failed(const boost::beast::error_code& ec, uint64_t shed);
 
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;
@@ -64,6 +75,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
   Service& service_;
   spdlog::logger& logger_;
   uint16_t port_ = 0;
+  int spare_fd_ = -1;  // /dev/null, closed to make room for a 503 under EMFILE
+  std::chrono::steady_clock::time_point last_warning_{};
+  uint64_t unwarned_failures_ = 0;  // accept failures since the last warning
+  uint64_t unwarned_shed_ = 0;      // connections shed since the last warning
 };
 
 }  // namespace plancache::internal

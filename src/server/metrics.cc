@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "server/namespace_report.h"
+
 namespace plancache::internal {
 namespace {
 
@@ -71,6 +73,8 @@ json tier_json(const TierStats& t) {
   for (const auto& [ns, c] : t.namespaces) namespaces[ns] = namespace_json(c);
   return {{"name", t.name},
           {"connected", t.connected},
+          {"state", t.degraded.empty() ? "ok" : "degraded"},
+          {"degraded_reason", t.degraded},
           {"entries", t.entries},
           {"bytes", t.bytes},
           {"max_entries", t.max_entries},
@@ -84,6 +88,7 @@ json tier_json(const TierStats& t) {
           {"invalidations", t.invalidations},
           {"errors", t.errors},
           {"corrupt_entries", t.corrupt_entries},
+          {"recovery_dropped_entries", t.recovery_dropped_entries},
           {"pending_writes", t.pending_writes},
           {"write_behind_full", t.write_behind_full},
           {"namespaces", std::move(namespaces)}};
@@ -122,12 +127,25 @@ class PromWriter {
     out_ += type;
     out_ += '\n';
   }
-  // `labels` is preformatted: tier="l1",namespace="default" (values come
-  // from validated names and fixed tables, so need no escaping).
+  // `labels` is preformatted: tier="l1",namespace="default", each value
+  // made by label().
   template <typename T>
   void sample(std::string_view labels, T value) {
+    sample_of(name_, labels, value);
+  }
+  // A sample of a series of the family other than its own name (a summary's
+  // _sum and _count).
+  template <typename T>
+  void sample_suffixed(std::string_view suffix, std::string_view labels, T value) {
+    sample_of(name_ + std::string(suffix), labels, value);
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  template <typename T>
+  void sample_of(std::string_view name, std::string_view labels, T value) {
     out_ += "plancache_";
-    out_ += name_;
+    out_ += name;
     if (!labels.empty()) {
       out_ += '{';
       out_ += labels;
@@ -141,14 +159,32 @@ class PromWriter {
     }
     out_ += '\n';
   }
-  std::string take() { return std::move(out_); }
 
- private:
   std::string out_;
   std::string name_;
 };
 
-std::string tier_label(const TierStats& t) { return "tier=\"" + t.name + "\""; }
+// name="value", the value escaped as the exposition format requires (\\,
+// \" and \n). Namespace names cannot hold those characters today
+// (validate_namespace_name); the escaping keeps the output valid regardless.
+std::string label(std::string_view name, std::string_view value) {
+  std::string out(name);
+  out += "=\"";
+  for (char ch : value) {
+    if (ch == '\\' || ch == '"') {
+      out += '\\';
+      out += ch;
+    } else if (ch == '\n') {
+      out += "\\n";
+    } else {
+      out += ch;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string tier_label(const TierStats& t) { return label("tier", t.name); }
 
 void write_tiers(PromWriter& w, const CacheStats& stats) {
   struct Field {
@@ -173,6 +209,9 @@ void write_tiers(PromWriter& w, const CacheStats& stats) {
       {"tier_errors_total", "counter", "Failed tier operations.", &TierStats::errors},
       {"tier_corrupt_entries_total", "counter",
        "Entries that failed their checksum on read (deleted).", &TierStats::corrupt_entries},
+      {"tier_recovery_dropped_entries", "gauge",
+       "Entries dropped by recovery from a damaged write-ahead log at start (at least).",
+       &TierStats::recovery_dropped_entries},
       {"tier_pending_writes", "gauge", "Write-behind puts not yet written to the tier.",
        &TierStats::pending_writes},
       {"tier_write_behind_full_total", "counter",
@@ -185,6 +224,8 @@ void write_tiers(PromWriter& w, const CacheStats& stats) {
   }
   w.family("tier_connected", "gauge", "1 when the tier is reachable.");
   for (const TierStats& t : stats.tiers) w.sample(tier_label(t), t.connected ? 1 : 0);
+  w.family("tier_degraded", "gauge", "1 while the tier refuses writes (see /v1/stats).");
+  for (const TierStats& t : stats.tiers) w.sample(tier_label(t), t.degraded.empty() ? 0 : 1);
   w.family("tier_hit_rate", "gauge", "hits / (hits + misses) of the tier.");
   for (const TierStats& t : stats.tiers) w.sample(tier_label(t), t.hit_rate());
 }
@@ -210,10 +251,17 @@ void write_namespaces(PromWriter& w, const CacheStats& stats) {
     w.family(f.name, f.type, f.help);
     for (const TierStats& t : stats.tiers) {
       for (const auto& [ns, c] : t.namespaces) {
-        w.sample(tier_label(t) + ",namespace=\"" + ns + "\"", c.*(f.member));
+        w.sample(tier_label(t) + "," + label("namespace", ns), c.*(f.member));
       }
     }
   }
+}
+
+void write_folded(PromWriter& w, uint64_t folded) {
+  w.family("namespaces_folded", "gauge",
+           "Unconfigured namespaces summed into namespace=\"(other)\" "
+           "(beyond --stats-max-namespaces).");
+  w.sample("", folded);
 }
 
 void write_cache(PromWriter& w, const CacheStats& s) {
@@ -230,10 +278,14 @@ void write_cache(PromWriter& w, const CacheStats& s) {
   w.sample("", s.inflight);
   w.family("cache_hit_rate", "gauge", "hits / gets over all tiers.");
   w.sample("", s.hit_rate());
-  w.family("cache_get_latency_seconds", "gauge", "Latency of Cache::get, by quantile.");
+  w.family("cache_get_latency_seconds", "summary",
+           "Latency of Cache::get (quantiles: bucket bounds, at most the max).");
   w.sample("quantile=\"0.5\"", s.get_latency.p50_us / 1e6);
   w.sample("quantile=\"0.99\"", s.get_latency.p99_us / 1e6);
-  w.sample("quantile=\"1\"", s.get_latency.max_us / 1e6);
+  w.sample_suffixed("_sum", "", s.get_latency.sum_us / 1e6);
+  w.sample_suffixed("_count", "", s.get_latency.count);
+  w.family("cache_get_latency_max_seconds", "gauge", "Longest Cache::get since start.");
+  w.sample("", s.get_latency.max_us / 1e6);
 }
 
 void write_http(PromWriter& w, const HttpCounters& http, double uptime_s) {
@@ -273,8 +325,9 @@ bool HttpCounters::try_open_connection(uint32_t max) {
   return true;
 }
 
-json stats_document(const CacheStats& stats, const HttpCounters& http, double uptime_s,
-                    const NamespacePolicies* policies) {
+json stats_document(CacheStats stats, const HttpCounters& http, double uptime_s,
+                    const NamespacePolicies* policies, size_t max_unconfigured) {
+  const uint64_t folded = fold_namespaces(&stats, policies, max_unconfigured);
   const TierStats* l1 = find_tier(stats, "l1");
   const TierStats* l2 = find_tier(stats, "l2");
   const TierStats* shared = find_tier(stats, "shared");
@@ -301,6 +354,7 @@ json stats_document(const CacheStats& stats, const HttpCounters& http, double up
   for (const TierStats& t : stats.tiers) tiers.push_back(tier_json(t));
   doc["tiers"] = std::move(tiers);
   doc["namespaces"] = namespaces_json(stats, policies);
+  if (folded > 0) doc["namespaces"][std::string(kOtherNamespaces)]["count"] = folded;
   doc["cache"] = {{"gets", stats.gets},
                   {"hits", stats.hits},
                   {"misses", stats.misses},
@@ -313,6 +367,7 @@ json stats_document(const CacheStats& stats, const HttpCounters& http, double up
                   {"waiting", stats.waiting},
                   {"get_latency_us",
                    {{"count", stats.get_latency.count},
+                    {"sum", stats.get_latency.sum_us},
                     {"p50", stats.get_latency.p50_us},
                     {"p99", stats.get_latency.p99_us},
                     {"max", stats.get_latency.max_us}}}};
@@ -321,10 +376,13 @@ json stats_document(const CacheStats& stats, const HttpCounters& http, double up
   return doc;
 }
 
-std::string prometheus_text(const CacheStats& stats, const HttpCounters& http, double uptime_s) {
+std::string prometheus_text(CacheStats stats, const HttpCounters& http, double uptime_s,
+                            const NamespacePolicies* policies, size_t max_unconfigured) {
+  const uint64_t folded = fold_namespaces(&stats, policies, max_unconfigured);
   PromWriter w;
   write_tiers(w, stats);
   write_namespaces(w, stats);
+  write_folded(w, folded);
   write_cache(w, stats);
   write_http(w, http, uptime_s);
   return w.take();

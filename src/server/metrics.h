@@ -35,6 +35,8 @@ class HttpCounters {
   // when all are taken.
   bool try_open_connection(uint32_t max);
   void close_connection() { open_.fetch_sub(1, std::memory_order_relaxed); }
+  // A connection refused without a session (out of file descriptors).
+  void count_rejected() { rejected_.fetch_add(1, std::memory_order_relaxed); }
   uint32_t open_connections() const { return open_.load(std::memory_order_relaxed); }
   uint64_t accepted_connections() const { return accepted_.load(std::memory_order_relaxed); }
   uint64_t rejected_connections() const { return rejected_.load(std::memory_order_relaxed); }
@@ -56,11 +58,16 @@ class HttpCounters {
 // GET /v1/stats: per tier, per namespace, cache-wide and HTTP figures, plus
 // the §1 PlanCache names (l1_size, l1_hit_rate, l2_connected, ...) at the
 // top level. With `policies`, every configured namespace is listed (zeros
-// until used) with the policy that applies to it (docs/http_api.md).
-nlohmann::json stats_document(const CacheStats& stats, const HttpCounters& http, double uptime_s,
-                              const NamespacePolicies* policies = nullptr);
+// until used) with the policy that applies to it (docs/http_api.md). Of the
+// unconfigured namespaces, at most `max_unconfigured` are shown one by one
+// and the rest summed into "(other)" (namespace_report.h), whose row says
+// how many it covers ("count").
+nlohmann::json stats_document(CacheStats stats, const HttpCounters& http, double uptime_s,
+                              const NamespacePolicies* policies, size_t max_unconfigured);
 
-// GET /metrics: Prometheus text exposition format 0.0.4.
-std::string prometheus_text(const CacheStats& stats, const HttpCounters& http, double uptime_s);
+// GET /metrics: Prometheus text exposition format 0.0.4. Namespaces are
+// folded as in stats_document; plancache_namespaces_folded says how many.
+std::string prometheus_text(CacheStats stats, const HttpCounters& http, double uptime_s,
+                            const NamespacePolicies* policies, size_t max_unconfigured);
 
 }  // namespace plancache::internal

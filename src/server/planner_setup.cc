@@ -17,12 +17,14 @@ Result<std::shared_ptr<Planner>> planner_from(const server::ServerConfig& config
     options.url = url;
     options.timeout_ms = config.planner_timeout_ms;
     options.max_idle_connections = config.planner_max_concurrent;
+    options.max_answer_bytes = config.max_plan_bytes;
     made = new_http_planner(std::move(options));
   } else if (!cmd.empty()) {
     CommandPlannerOptions options;
     options.command = cmd;
     options.timeout_ms = config.planner_timeout_ms;
     options.max_concurrent = config.planner_max_concurrent;
+    options.max_answer_bytes = config.max_plan_bytes;
     made = new_command_planner(std::move(options));
   }
   if (!made.is_ok()) {

@@ -207,8 +207,14 @@ PlanOutcome Planning::call_planner(const CacheKey& key, const PlanRequest& reque
   put.stale_grace_ms = stale_grace_ms(key.ns());
   auto value = std::make_shared<const Bytes>(std::move(plan).value());
   if (options_.store && static_cast<int64_t>(put.compute_ms) >= policy.min_compute_ms) {
-    // A failed store only costs a later recompute; the caller still gets the plan.
-    (void)cache_.put(key, value, put);
+    // A failed store only costs a later recompute; the caller still gets the
+    // plan -- unless the plan is over the one size bound of a plan.
+    Status stored = cache_.put(key, value, put);
+    if (stored.code() == StatusCode::kResourceExhausted) {
+      planner_errors_.fetch_add(1, std::memory_order_relaxed);
+      return failed(Status::bad_gateway(planner->describe() + " answered a plan too large to store: " +
+                                        stored.message()));
+    }
     stored_.fetch_add(1, std::memory_order_relaxed);
   } else {
     not_stored_.fetch_add(1, std::memory_order_relaxed);

@@ -23,7 +23,9 @@
 #include <mutex>
 #include <thread>
 
+#include "server/fd_budget.h"
 #include "server/listener.h"
+#include "plancache/disk_tier.h"
 #include "server/service.h"
 
 namespace plancache::server {
@@ -69,6 +71,32 @@ Status check_startup(const ServerConfig& config, const tcp::endpoint& endpoint) 
         "refusing to listen on non-loopback address " + endpoint.address().to_string() +
         " without an admin token: set --admin-token (or PLANCACHE_ADMIN_TOKEN)");
   }
+  return Status::ok();
+}
+
+// Planner calls that may hold a socket or pipes at once, over every planner.
+uint64_t planner_slots(const ServerConfig& config) {
+  uint64_t planners = config.planner_url.empty() && config.planner_cmd.empty() ? 0 : 1;
+  if (config.namespaces) {
+    for (const auto& [ns, policy] : config.namespaces->all()) {
+      if (!policy.planner_url.empty() || !policy.planner_cmd.empty()) ++planners;
+    }
+  }
+  return planners * (uint64_t{config.planner_max_concurrent} + config.max_background_refreshes);
+}
+
+// Sizes the connection cap to the open-file limit (fd_budget.h) and says so.
+Status apply_fd_budget(ServerConfig& config, spdlog::logger& logger) {
+  const uint64_t disk_files = config.data_dir.empty() ? 0 : DiskTierOptions{}.max_open_files;
+  auto budget = internal::plan_fd_budget(config.max_connections,
+                                         internal::fd_reserve(disk_files, planner_slots(config)));
+  if (!budget.is_ok()) return budget.status();
+  if (budget->lowered) {
+    logger.warn("{}", budget->describe(config.max_connections));
+  } else {
+    logger.info("{}", budget->describe(config.max_connections));
+  }
+  config.max_connections = budget->max_connections;
   return Status::ok();
 }
 
@@ -131,6 +159,7 @@ Result<std::unique_ptr<Server>> Server::start(ServerConfig config) {
   auto service = internal::Service::create(config);
   if (!service.is_ok()) return service.status();
   impl->service = std::move(service).value();
+  PLANCACHE_RETURN_IF_ERROR(apply_fd_budget(impl->service->state().config, *impl->logger));
 
   const unsigned threads = config.io_threads != 0
                                ? config.io_threads

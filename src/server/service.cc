@@ -19,6 +19,7 @@
 #include "server/config_namespaces.h"
 #include "server/errors.h"
 #include "server/planner_setup.h"
+#include "server/request_framing.h"
 
 namespace plancache::internal {
 namespace {
@@ -86,6 +87,17 @@ Result<std::unique_ptr<Tier>> open_disk_tier(const server::ServerConfig& config,
   l2.sync_writes = config.sync_writes;
   l2.clock = clock;
   l2.compress_namespace = [policies](std::string_view ns) { return policies->get(ns).compress; };
+  for (const auto& [ns, policy] : policies->all()) l2.kept_namespaces.push_back(ns);
+  l2.wal_recovery =
+      config.disk_recovery == "strict" ? WalRecovery::kStrict : WalRecovery::kPointInTime;
+  if (std::shared_ptr<spdlog::logger> logger = config.logger) {
+    l2.log = [logger](DiskLogLevel level, std::string_view message) {
+      const auto lvl = level == DiskLogLevel::kError     ? spdlog::level::err
+                       : level == DiskLogLevel::kWarning ? spdlog::level::warn
+                                                         : spdlog::level::info;
+      logger->log(lvl, "{}", message);
+    };
+  }
   auto disk = new_disk_tier(std::move(l2));
   if (!disk.is_ok()) {
     return Status(disk.status().code(),
@@ -136,6 +148,7 @@ Result<std::unique_ptr<Service>> Service::create(const server::ServerConfig& con
   options.default_ttl_ms = config.default_ttl_s * 1000;
   options.clock = clock;
   options.policies = *policies;
+  options.max_value_bytes = config.max_plan_bytes;
   auto cache = new_cache(std::move(options));
   if (!cache.is_ok()) return cache.status();
 
@@ -167,23 +180,41 @@ bool Service::handle(const HttpRequest& req, HttpResponse& res, const DeferFn& o
               d->deferred = true;
               return std::make_shared<CountedChannel>(d->open(), d->route, d->counters);
             }};
-  if (match.route == Route::kNotFound) {
+  if (!refuse(req, match.route, res)) dispatch(match.route, call);
+  if (deferral.deferred) return true;
+  state_.http.record(match.route, res.result_int());
+  return false;
+}
+
+bool Service::refuse(const HttpRequest& head, Route route, HttpResponse& res) {
+  if (route == Route::kNotFound) {
     reply_error(res, Status::not_found("no such endpoint"));
-  } else if (!method_allowed(match.route, req.method())) {
+  } else if (!method_allowed(route, head.method())) {
     reply_error(res, http::status::method_not_allowed, "method_not_allowed",
-                "method not allowed; allowed: " + std::string(allowed_methods(match.route)));
-    res.set(http::field::allow, std::string(allowed_methods(match.route)));
-  } else if (Status auth = authorize(route_guard(match.route), req, state_.config); !auth.is_ok()) {
+                "method not allowed; allowed: " + std::string(allowed_methods(route)));
+    res.set(http::field::allow, std::string(allowed_methods(route)));
+  } else if (Status auth = authorize(route_guard(route), head, state_.config); !auth.is_ok()) {
     reply_error(res, auth);
     if (auth.code() == StatusCode::kUnauthenticated) {
       res.set(http::field::www_authenticate, "Bearer");
     }
   } else {
-    dispatch(match.route, call);
+    return false;
   }
-  if (deferral.deferred) return true;
-  state_.http.record(match.route, res.result_int());
-  return false;
+  return true;
+}
+
+Service::HeadCheck Service::screen_head(const HttpRequest& head, HttpResponse& res) {
+  if (Status framing = check_request_framing(head); !framing.is_ok()) {
+    reply_error(res, framing);
+    state_.http.record(Route::kUnparsed, res.result_int());
+    return HeadCheck::kMisframed;
+  }
+  const std::string_view target(head.target().data(), head.target().size());
+  const Route route = match_route(target.substr(0, target.find('?'))).route;
+  if (!refuse(head, route, res)) return HeadCheck::kPass;
+  state_.http.record(route, res.result_int());
+  return HeadCheck::kRefused;
 }
 
 void Service::dispatch(Route route, Call& call) {

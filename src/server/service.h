@@ -30,6 +30,14 @@ class Service {
   // answer through that channel later; `res` is then left unfilled.
   bool handle(const HttpRequest& req, HttpResponse& res, const DeferFn& open_channel);
 
+  // Checks a request whose head is parsed, before its body is read: framing
+  // (request_framing.h), route, method and tokens. Unless kPass, `res` holds
+  // the error (counted). A misframed request must be answered with a close;
+  // a refused one too while its body is still unread, so that no
+  // unauthenticated or misframed body is ever buffered.
+  enum class HeadCheck { kPass, kRefused, kMisframed };
+  HeadCheck screen_head(const HttpRequest& head, HttpResponse& res);
+
   // Fills `res` with an error for a request that could not be read (bad
   // HTTP, header or body too large) and counts it.
   void reject_unparsed(HttpResponse& res, boost::beast::http::status status, std::string_view code,
@@ -45,6 +53,9 @@ class Service {
  private:
   explicit Service(const server::ServerConfig& config);
   void dispatch(Route route, Call& call);
+  // Fills `res` and returns true when `route` is unknown, the method is not
+  // allowed or the tokens do not let `head` through.
+  bool refuse(const HttpRequest& head, Route route, HttpResponse& res);
 
   ServiceState state_;
 };

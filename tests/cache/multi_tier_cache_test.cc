@@ -49,6 +49,26 @@ class BrokenTier final : public Tier {
   std::atomic<uint64_t> calls_{0};
 };
 
+// A real tier whose puts fail while `refuse` is set (a full disk).
+class RefusingTier final : public Tier {
+ public:
+  RefusingTier(std::unique_ptr<Tier> inner, const std::atomic<bool>& refuse)
+      : inner_(std::move(inner)), refuse_(refuse) {}
+  std::string_view name() const override { return inner_->name(); }
+  Result<EntryPtr> get(const CacheKey& k) override { return inner_->get(k); }
+  Status put(const CacheKey& k, EntryPtr e) override {
+    if (refuse_.load()) return Status::unavailable("refusing writes");
+    return inner_->put(k, std::move(e));
+  }
+  Result<bool> erase(const CacheKey& k) override { return inner_->erase(k); }
+  Result<uint64_t> invalidate(const Selector& s) override { return inner_->invalidate(s); }
+  TierStats stats() const override { return inner_->stats(); }
+
+ private:
+  std::unique_ptr<Tier> inner_;
+  const std::atomic<bool>& refuse_;
+};
+
 // Polls `cond` until true or a generous deadline; fails the test on timeout.
 template <typename Cond>
 void await(Cond cond) {
@@ -215,13 +235,38 @@ TEST(CacheDegradation, BrokenTierIsSkippedNotFatal) {
   EXPECT_FALSE(cache->get(key).hit()) << "a failing lower tier is a miss, not an error";
   EXPECT_EQ(cache->put(key, bytes("1"), {}).code(), StatusCode::kUnavailable)
       << "put reports the broken tier";
-  EXPECT_TRUE(cache->get(key).hit()) << "but the healthy tier still stored it";
-  auto computed = cache->get_or_compute(CacheKey{"default", KeyKind::kPlan, "y"}, [] {
+  EXPECT_FALSE(cache->get(key).hit())
+      << "a failed put leaves nothing in a faster tier (served as if it had been stored)";
+  const CacheKey y{"default", KeyKind::kPlan, "y"};
+  auto computed = cache->get_or_compute(y, [] {
     return Result<Computed>(Computed{bytes("2"), {}, true});
   });
-  ASSERT_TRUE(computed.is_ok());
+  ASSERT_TRUE(computed.is_ok()) << "the caller still gets the computed value";
   EXPECT_FALSE(computed->cached);
+  EXPECT_FALSE(cache->get(y).hit()) << "but it was not stored: the slower tier refused it";
   EXPECT_GT(cache->stats().tiers[1].errors, 0u);
+}
+
+TEST(CacheDegradation, FailedPutKeepsFasterTiersInStepWithTheSlowerOne) {
+  auto clock = std::make_shared<FakeClock>();
+  std::atomic<bool> refuse{false};
+  CacheOptions o;
+  o.clock = clock;
+  o.tiers.push_back(memory(clock, "l1"));
+  o.tiers.push_back(std::make_unique<RefusingTier>(memory(clock, "l2"), refuse));
+  auto cache = std::move(new_cache(std::move(o))).value();
+  const CacheKey key{"default", KeyKind::kPlan, "x"};
+  ASSERT_TRUE(cache->put(key, bytes("old"), {}).is_ok());
+  refuse = true;
+  EXPECT_EQ(cache->put(key, bytes("new"), {}).code(), StatusCode::kUnavailable);
+  Lookup found = cache->get(key);
+  ASSERT_TRUE(found.hit());
+  EXPECT_EQ(*found.entry->value, "old") << "the refused value is served nowhere";
+  EXPECT_EQ(found.tier, "l2") << "l1 dropped the key, so what is served is what l2 holds";
+  refuse = false;
+  ASSERT_TRUE(cache->put(key, bytes("new"), {}).is_ok());
+  EXPECT_EQ(*cache->get(key).entry->value, "new");
+  EXPECT_EQ(cache->get(key).tier, "l1");
 }
 
 TEST(CacheOptionsValidation, NeedsTiers) {

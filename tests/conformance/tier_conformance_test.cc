@@ -45,6 +45,7 @@ struct MemoryTierFactory {
   static Result<std::unique_ptr<Tier>> make(std::shared_ptr<Clock> clock) {
     MemoryTierOptions o;
     o.clock = std::move(clock);
+    o.kept_namespaces = {"kept"};
     return new_memory_tier(std::move(o));
   }
 };
@@ -70,6 +71,7 @@ struct DiskTierFactory {
     DiskTierOptions o;
     o.path = root.path + "/" + std::to_string(next++);
     o.clock = std::move(clock);
+    o.kept_namespaces = {"kept"};
     return new_disk_tier(std::move(o));
   }
 };
@@ -331,6 +333,38 @@ TYPED_TEST(TierConformance, StatsCountReadsAndWrites) {
   EXPECT_EQ(st.namespaces.at("s").entries, 3u);
   (void)*this->tier_->erase(plan("s", "0"));
   EXPECT_EQ(this->tier_->stats().entries, 2u);
+}
+
+// A namespace has counters while it holds entries (whatever emptied it:
+// erase, invalidate, expiry), so names a client invents cost nothing once
+// their entries are gone; a kept namespace (the factories keep "kept")
+// keeps its counters, and only it gets a row for a miss while empty.
+TYPED_TEST(TierConformance, AnEmptiedNamespaceLeavesNoCounters) {
+  for (const char* ns : {"gone", "kept", "stay"}) this->put(plan(ns, "a"), this->entry("x"));
+  this->put(plan("gone", "b"), this->entry("x", /*ttl_ms=*/1000));
+  EXPECT_NE(this->get(plan("gone", "a")), nullptr);
+  EXPECT_NE(this->get(plan("kept", "a")), nullptr);
+  EXPECT_EQ(this->get(plan("never", "a")), nullptr);
+  EXPECT_EQ(this->get(plan("kept", "nope")), nullptr);
+  TierStats st = this->tier_->stats();
+  EXPECT_EQ(st.misses, 2u);
+  EXPECT_EQ(st.namespaces.count("never"), 0u) << "a miss in an empty namespace adds no row";
+  EXPECT_EQ(st.namespaces.at("gone").hits, 1u);
+  EXPECT_EQ(*this->tier_->erase(plan("gone", "a")), true);
+  this->clock_->advance_ms(1000);
+  EXPECT_EQ(this->tier_->purge_expired(), 1u);
+  this->expect_count(this->invalidate(by_ns("kept")), 1);
+  st = this->tier_->stats();
+  EXPECT_EQ(st.namespaces.count("gone"), 0u) << "emptied by erase and expiry";
+  ASSERT_EQ(st.namespaces.count("kept"), 1u);
+  EXPECT_EQ(st.namespaces.at("kept").entries, 0u);
+  EXPECT_EQ(st.namespaces.at("kept").hits, 1u);
+  EXPECT_EQ(st.namespaces.at("kept").misses, 1u);
+  EXPECT_EQ(st.namespaces.at("stay").entries, 1u);
+  this->invalidate(Selector{});
+  st = this->tier_->stats();
+  EXPECT_EQ(st.namespaces.count("stay"), 0u) << "emptied by invalidating everything";
+  EXPECT_EQ(st.entries, 0u);
 }
 
 TYPED_TEST(TierConformance, EvictFractionValidatesItsArgument) {

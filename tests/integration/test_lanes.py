@@ -177,9 +177,14 @@ class LanesTest(unittest.TestCase):
             self.assertEqual(lanes["docs"]["policy"]["default_ttl_s"], 86400, "preset kept")
             self.assertIs(lanes["scratch"]["policy"]["persistent"], False)
             self.assertIs(lanes["raw"]["policy"]["compress"], False)
-            # An unconfigured namespace is shown with the default lane's policy.
-            self.assertEqual(lanes["mine"]["policy"]["lane"], "default")
-            self.assertEqual(lanes["mine"]["l1"]["misses"], 1)
+            # An unconfigured namespace without entries costs nothing: no row
+            # (its miss is in the tier's count); with one, it is shown with the
+            # default lane's policy.
+            self.assertNotIn("mine", lanes)
+            self.assertEqual(put(s, "mine", "g", 1).status, 201)
+            mine = self.stats(s)["namespaces"]["mine"]
+            self.assertEqual(mine["policy"]["lane"], "default")
+            self.assertEqual(mine["l1"]["entries"], 1)
             # The whole L1 bound is the sum of the lanes'; l1_max_size is the
             # default lane's (the PlanCache setting of that name).
             l1 = doc["tiers"][0]

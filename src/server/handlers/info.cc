@@ -63,7 +63,8 @@ void reply_error(HttpResponse& res, http::status status, std::string_view code,
 
 void handle_stats(ServiceState& state, Call& call) {
   nlohmann::json doc = stats_document(state.cache->stats(), state.http, uptime_s(state),
-                                      state.config.namespaces.get());
+                                      state.config.namespaces.get(),
+                                      state.config.stats_max_namespaces);
   nlohmann::json& planning = doc["planning"];
   planning = nlohmann::json::object();
   planning["planner_configured"] = state.planning != nullptr;
@@ -76,7 +77,8 @@ void handle_metrics(ServiceState& state, Call& call) {
   call.res.result(http::status::ok);
   call.res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   std::string& body = call.res.body();
-  body = prometheus_text(state.cache->stats(), state.http, uptime_s(state));
+  body = prometheus_text(state.cache->stats(), state.http, uptime_s(state),
+                         state.config.namespaces.get(), state.config.stats_max_namespaces);
   for (const PlanningRow& row : planning_rows(state)) {
     const bool gauge = std::string_view(row.name) == "inflight";
     const std::string metric = std::string("plancache_planning_") + row.name +
@@ -94,6 +96,14 @@ void handle_healthz(ServiceState&, Call& call) {
 void handle_readyz(ServiceState& state, Call& call) {
   if (state.draining.load(std::memory_order_relaxed)) {
     return reply_error(call.res, Status::unavailable("shutting down"));
+  }
+  // Not ready while a tier refuses writes (e.g. the disk tier after a full
+  // disk, until it resumes by itself): a PUT routed here would get 503.
+  for (const TierStats& tier : state.cache->stats().tiers) {
+    if (!tier.degraded.empty()) {
+      return reply_error(call.res,
+                         Status::unavailable("tier " + tier.name + " is " + tier.degraded));
+    }
   }
   reply_json(call.res, http::status::ok, R"({"ready":true})");
 }

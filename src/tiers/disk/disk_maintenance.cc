@@ -250,24 +250,25 @@ Result<uint64_t> DiskTier::clear() {
     }));
   }
   // Point deletes (not a range) on the merge counters: simpler semantics
-  // for max_successive_merges. One pair per namespace.
-  {
-    std::shared_lock ns_lock(ns_mu_);
-    for (const auto& [ns, state] : ns_) {
-      (void)batch.Delete(cf(kCountersCf), entries_counter_key(ns));
-      (void)batch.Delete(cf(kCountersCf), bytes_counter_key(ns));
-    }
-  }
+  // for max_successive_merges. Every record in the store, including those
+  // of namespaces whose in-memory counters were dropped.
+  PLANCACHE_RETURN_IF_ERROR(scan(kCountersCf, "", "", [&](std::string_view k, std::string_view) {
+    (void)batch.Delete(cf(kCountersCf), rocksdb::Slice(k.data(), k.size()));
+    return true;
+  }));
   PLANCACHE_RETURN_IF_ERROR(write(&batch, options_.sync_writes));
   const uint64_t removed = entries_.exchange(0);
   bytes_ = 0;
+  std::vector<std::string> emptied;
   {
     std::shared_lock ns_lock(ns_mu_);
     for (auto& [ns, state] : ns_) {
       state->entries = 0;
       state->bytes = 0;
+      emptied.push_back(ns);
     }
   }
+  for (const std::string& ns : emptied) drop_if_empty(ns);
   invalidations_ += removed;
   lru_floor_ = stamps_.min_unwritten();
   return removed;

@@ -45,19 +45,22 @@
 // max_successive_merges folds them in the memtable). Opening reads those
 // counters (two records per namespace) and the first and last `lru` keys
 // (two seeks): O(namespaces), never O(entries). WAL replay is bounded by
-// the write-buffer budget (max_total_wal_size). The charge of an entry is
+// the write-buffer budget (max_total_wal_size). A namespace that is not kept
+// (DiskTierOptions::kept_namespaces) has counters only while it holds
+// entries: its in-memory record is dropped when the last one goes, and a
+// zero counter record (same as none to the merge operator) is deleted when
+// the store opens and by clear(), so invented names cost nothing once their
+// entries are gone. The charge of an entry is
 // the logical bytes of all its records (envelope, meta, index keys); the
 // files on disk differ by RocksDB compression, LSM space amplification and
 // tombstones not yet compacted (docs/decisions.md).
+//
+// Opening (RocksDB options, recovery from a damaged write-ahead log) is in
+// disk_open.cc; staying writable after a write error (a full disk) in
+// disk_health.cc (disk_recovery.h).
 #include "tiers/disk/disk_tier_impl.h"
 
-#include <rocksdb/cache.h>
-#include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
-#include <rocksdb/filter_policy.h>
-#include <rocksdb/merge_operator.h>
-#include <rocksdb/table.h>
-#include <rocksdb/utilities/table_properties_collectors.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -66,23 +69,14 @@
 #include <utility>
 
 #include "core/selector_match.h"
+#include "tiers/disk/disk_recovery.h"
 
 namespace plancache::internal {
 namespace {
 
-// kEntriesCf is RocksDB's default column family (kDefaultColumnFamilyName).
-constexpr const char* kCfNames[kNumCfs] = {"default", "meta", "lru", "ttl", "tags", "counters"};
-
 // Bytes charged per entry on top of its records' key and value bytes:
 // RocksDB's internal key trailer (8 bytes) on each of the ~4 records.
 constexpr uint64_t kRecordOverheadBytes = 32;
-
-Status from_rocks(const rocksdb::Status& s, std::string_view what) {
-  std::string message = "disk tier: " + std::string(what) + ": " + s.ToString();
-  if (s.IsCorruption()) return Status::data_loss(std::move(message));
-  if (s.IsInvalidArgument()) return Status::invalid_argument(std::move(message));
-  return Status::unavailable(std::move(message));
-}
 
 uint64_t entry_charge(std::string_view encoded_key, size_t envelope_bytes,
                       const MetaRecord& meta, size_t meta_bytes) {
@@ -91,48 +85,6 @@ uint64_t entry_charge(std::string_view encoded_key, size_t envelope_bytes,
   if (meta.expires_ms != 0) charge += encoded_key.size() + 8;
   for (const auto& tag : meta.tags) charge += tag.size() + 1 + encoded_key.size();
   return charge;
-}
-
-rocksdb::DBOptions db_options(const DiskTierOptions& o) {
-  rocksdb::DBOptions db;
-  db.create_if_missing = true;
-  db.create_missing_column_families = true;
-  db.db_write_buffer_size = o.write_buffer_bytes;
-  db.max_total_wal_size = 4 * o.write_buffer_bytes;
-  db.keep_log_file_num = 2;
-  db.max_log_file_size = 1 << 20;
-  db.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  return db;
-}
-
-Result<std::vector<rocksdb::ColumnFamilyDescriptor>> cf_descriptors(const DiskTierOptions& o) {
-  rocksdb::BlockBasedTableOptions point_table;
-  point_table.block_cache = rocksdb::NewLRUCache(o.block_cache_bytes);
-  point_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  rocksdb::BlockBasedTableOptions index_table;
-  index_table.block_cache = point_table.block_cache;
-
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (size_t i = 0; i < kNumCfs; ++i) {
-    rocksdb::ColumnFamilyOptions cfo;
-    cfo.write_buffer_size = std::max<uint64_t>(o.write_buffer_bytes / 4, 1 << 20);
-    const bool point = i == kEntriesCf || i == kMetaCf;
-    cfo.table_factory.reset(rocksdb::NewBlockBasedTableFactory(point ? point_table : index_table));
-    if (i == kLruCf || i == kTtlCf || i == kTagsCf) {
-      // Queues: compact SSTs full of tombstones early, so walks stay cheap.
-      cfo.table_properties_collector_factories.push_back(
-          rocksdb::NewCompactOnDeletionCollectorFactory(1024, 512));
-    }
-    if (i == kCountersCf) {
-      rocksdb::ConfigOptions config;
-      const rocksdb::Status s =
-          rocksdb::MergeOperator::CreateFromString(config, "uint64add", &cfo.merge_operator);
-      if (!s.ok()) return from_rocks(s, "creating the uint64add merge operator");
-      cfo.max_successive_merges = 16;
-    }
-    cfs.emplace_back(kCfNames[i], cfo);
-  }
-  return cfs;
 }
 
 }  // namespace
@@ -144,6 +96,7 @@ DiskTier::DiskTier(DiskTierOptions options)
       codec_{.compress_threshold = options_.compress_threshold, .zstd_level = 3} {}
 
 DiskTier::~DiskTier() {
+  if (health_) health_->stop();  // no Resume() on a closing store
   if (!db_) return;
   for (auto* handle : handles_) (void)db_->DestroyColumnFamilyHandle(handle);
   (void)db_->Close();
@@ -162,29 +115,29 @@ Result<std::unique_ptr<DiskTier>> DiskTier::open(DiskTierOptions options) {
   const DiskTierOptions& o = tier->options_;
   auto descriptors = cf_descriptors(o);
   if (!descriptors.is_ok()) return descriptors.status();
-  rocksdb::DB* raw = nullptr;
-  const rocksdb::Status s =
-      rocksdb::DB::Open(db_options(o), o.path, *descriptors, &tier->handles_, &raw);
-  if (!s.ok()) {
-    const std::string text = s.ToString();
-    if (s.IsIOError() && text.find("lock") != std::string::npos) {
-      return Status::failed_precondition("disk tier: data directory " + o.path +
-                                         " is in use by another process (or another tier in "
-                                         "this one): " + text);
-    }
-    return from_rocks(s, "cannot open " + o.path);
-  }
-  tier->db_.reset(raw);
+  tier->health_ = std::make_unique<StoreHealth>(o.path, cf_write_buffer_bytes(o), o.log);
+  rocksdb::DBOptions db = db_options(o);
+  db.listeners.push_back(tier->health_->listener());
+  RecoveryReport report;
+  PLANCACHE_RETURN_IF_ERROR(open_store(o, db, *descriptors, &tier->handles_, &tier->db_, &report));
+  tier->health_->start(tier->db_.get());
+  tier->recovery_dropped_ = report.dropped_entries;
   PLANCACHE_RETURN_IF_ERROR(tier->load_state());
   return tier;
 }
 
 Status DiskTier::load_state() {
-  // Counters: two records per namespace.
+  // Counters: two records per namespace; zero ones (an emptied namespace)
+  // are deleted rather than loaded.
+  rocksdb::WriteBatch zeros;
   PLANCACHE_RETURN_IF_ERROR(scan(kCountersCf, "", "", [&](std::string_view k, std::string_view v) {
     const auto value = decode_counter(v);
     if (k.size() < 2 || !value) return true;
-    NsState& ns = ns_state(k.substr(1));
+    if (*value == 0) {
+      (void)zeros.Delete(cf(kCountersCf), rocksdb::Slice(k.data(), k.size()));
+      return true;
+    }
+    NsState& ns = *ns_state(k.substr(1));
     if (k[0] == 'e') {
       ns.entries = *value;
       entries_ += *value;
@@ -194,6 +147,7 @@ Status DiskTier::load_state() {
     }
     return true;
   }));
+  if (zeros.Count() > 0) PLANCACHE_RETURN_IF_ERROR(write(&zeros, options_.sync_writes));
   // The lru window: its last and first stamps (two seeks).
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf(kLruCf)));
   it->SeekToLast();
@@ -217,30 +171,51 @@ std::mutex& DiskTier::stripe(std::string_view encoded_key) {
   return stripes_[std::hash<std::string_view>{}(encoded_key) % stripes_.size()];
 }
 
-DiskTier::NsState& DiskTier::ns_state(std::string_view ns) {
-  {
-    std::shared_lock lock(ns_mu_);
-    auto it = ns_.find(ns);
-    if (it != ns_.end()) return *it->second;
-  }
+std::shared_ptr<DiskTier::NsState> DiskTier::find_ns(std::string_view ns) const {
+  std::shared_lock lock(ns_mu_);
+  auto it = ns_.find(ns);
+  return it == ns_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<DiskTier::NsState> DiskTier::ns_state(std::string_view ns) {
+  if (std::shared_ptr<NsState> found = find_ns(ns)) return found;
   std::unique_lock lock(ns_mu_);
   auto [it, inserted] = ns_.try_emplace(std::string(ns), nullptr);
-  if (inserted) it->second = std::make_unique<NsState>();
-  return *it->second;
+  if (inserted) it->second = std::make_shared<NsState>();
+  return it->second;
+}
+
+bool DiskTier::kept(std::string_view ns) const {
+  const auto& names = options_.kept_namespaces;
+  return std::find(names.begin(), names.end(), ns) != names.end();
+}
+
+void DiskTier::drop_if_empty(std::string_view ns) {
+  if (kept(ns)) return;
+  std::unique_lock lock(ns_mu_);
+  auto it = ns_.find(ns);
+  if (it == ns_.end() || it->second.use_count() != 1) return;  // absent, or in use
+  if (it->second->entries.load() != 0 || it->second->bytes.load() != 0) return;
+  ns_.erase(it);
 }
 
 void DiskTier::count_access(std::string_view ns, bool hit) {
   (hit ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
-  NsState& state = ns_state(ns);
-  (hit ? state.hits : state.misses).fetch_add(1, std::memory_order_relaxed);
+  // A namespace without entries gets no record for a miss (unless kept).
+  std::shared_ptr<NsState> state = kept(ns) ? ns_state(ns) : find_ns(ns);
+  if (state) (hit ? state->hits : state->misses).fetch_add(1, std::memory_order_relaxed);
 }
 
 void DiskTier::apply_counts(std::string_view ns, int64_t entries_delta, int64_t bytes_delta) {
-  NsState& state = ns_state(ns);
-  state.entries.fetch_add(static_cast<uint64_t>(entries_delta));
-  state.bytes.fetch_add(static_cast<uint64_t>(bytes_delta));
+  std::shared_ptr<NsState> state = ns_state(ns);
+  const uint64_t entries =
+      state->entries.fetch_add(static_cast<uint64_t>(entries_delta)) +
+      static_cast<uint64_t>(entries_delta);
+  state->bytes.fetch_add(static_cast<uint64_t>(bytes_delta));
   entries_.fetch_add(static_cast<uint64_t>(entries_delta));
   bytes_.fetch_add(static_cast<uint64_t>(bytes_delta));
+  state.reset();
+  if (entries == 0) drop_if_empty(ns);
 }
 
 void DiskTier::count_removal(Removal cause) {
@@ -260,6 +235,11 @@ Status DiskTier::write(rocksdb::WriteBatch* batch, bool sync) {
   const rocksdb::Status s = db_->Write(wo, batch);
   if (!s.ok()) {
     ++errors_;
+    health_->write_failed(s);
+    if (const std::string why = health_->degraded(); !why.empty()) {
+      return Status::unavailable("disk tier " + options_.name + " is " + why +
+                                 "; it resumes by itself when writes can succeed");
+    }
     return from_rocks(s, "write");
   }
   return Status::ok();
@@ -446,13 +426,16 @@ TierStats DiskTier::stats() const {
   s.invalidations = invalidations_.load();
   s.errors = errors_.load();
   s.corrupt_entries = corrupt_.load();
+  s.recovery_dropped_entries = recovery_dropped_;
+  s.degraded = health_->degraded();
+  s.connected = s.degraded.empty();
   std::shared_lock lock(ns_mu_);
   for (const auto& [ns, state] : ns_) {
     NamespaceCounters c{.entries = state->entries.load(),
                         .bytes = state->bytes.load(),
                         .hits = state->hits.load(),
                         .misses = state->misses.load()};
-    if (c.entries == 0 && c.bytes == 0 && c.hits == 0 && c.misses == 0) continue;
+    if (c.entries == 0 && (!kept(ns) || (c.hits == 0 && c.misses == 0))) continue;
     s.namespaces.emplace(ns, c);
   }
   return s;

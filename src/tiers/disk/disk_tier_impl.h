@@ -37,7 +37,9 @@ class WriteBatch;
 
 namespace plancache::internal {
 
-// Column families, in the order they are opened (names in disk_tier.cc).
+class StoreHealth;  // disk_recovery.h
+
+// Column families, in the order they are opened (names in disk_open.cc).
 enum Cf : size_t { kEntriesCf, kMetaCf, kLruCf, kTtlCf, kTagsCf, kCountersCf, kNumCfs };
 
 // Why records are removed; selects the counter that is bumped.
@@ -110,7 +112,13 @@ class DiskTier final : public Tier {
 
   rocksdb::ColumnFamilyHandle* cf(Cf which) const { return handles_[which]; }
   std::mutex& stripe(std::string_view encoded_key);
-  NsState& ns_state(std::string_view ns);
+  // The namespace's counters, made when absent (find_ns: null when absent).
+  std::shared_ptr<NsState> ns_state(std::string_view ns);
+  std::shared_ptr<NsState> find_ns(std::string_view ns) const;
+  bool kept(std::string_view ns) const;
+  // Drops the counters of a namespace that is not kept once it is empty
+  // and nobody else holds them (see the design comment of disk_tier.cc).
+  void drop_if_empty(std::string_view ns);
   void count_access(std::string_view ns, bool hit);
 
   // Reads the meta record of a key; nullopt when absent or malformed.
@@ -151,6 +159,8 @@ class DiskTier final : public Tier {
 
   const DiskTierOptions options_;
   const CodecOptions codec_;
+  // Declared before db_: its listener may be called until db_ is closed.
+  std::unique_ptr<StoreHealth> health_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; destroyed before db_
 
@@ -165,9 +175,11 @@ class DiskTier final : public Tier {
   // No live lru record has a stamp below this; eviction starts here.
   std::atomic<uint64_t> lru_floor_{1};
 
-  // Guards the shape of ns_ (insertions); the counters inside are atomics.
+  // Guards the shape of ns_ (insertions, drops); the counters inside are
+  // atomics. A user of a record holds a copy of its shared_ptr, taken under
+  // the lock, so a record is dropped only while the map holds its only copy.
   mutable std::shared_mutex ns_mu_;
-  std::map<std::string, std::unique_ptr<NsState>, std::less<>> ns_;  // GUARDED_BY(ns_mu_)
+  std::map<std::string, std::shared_ptr<NsState>, std::less<>> ns_;  // GUARDED_BY(ns_mu_)
 
   std::atomic<uint64_t> entries_{0};
   std::atomic<uint64_t> bytes_{0};
@@ -180,6 +192,7 @@ class DiskTier final : public Tier {
   std::atomic<uint64_t> errors_{0};
   std::atomic<uint64_t> corrupt_{0};
   std::atomic<uint64_t> keys_scanned_{0};
+  uint64_t recovery_dropped_ = 0;  // set once by open()
 };
 
 }  // namespace plancache::internal

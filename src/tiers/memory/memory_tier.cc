@@ -19,6 +19,10 @@
 // shard at a time; purge_expired holds a lock for at most kPurgeBatch
 // removals. list keeps a bounded max-heap across shards (the `limit`
 // smallest keys seen so far), so it allocates O(limit), not O(entries).
+// Each of them but list ends by dropping the shards' records of namespaces
+// left with no entry in any shard (drop_empty_namespaces), so names a client
+// invents cost nothing once their entries are gone; stats() never shows
+// such a namespace (unless it is kept), swept or not.
 #include "tiers/memory/memory_tier_impl.h"
 
 #include <algorithm>
@@ -81,6 +85,7 @@ MemoryTier::MemoryTier(MemoryTierOptions options, uint32_t shard_count,
     config.policy = options_.policy;
     config.tinylfu = tinylfu;
     config.tinylfu.seed = tinylfu.seed + i;
+    config.kept_namespaces = options_.kept_namespaces;
     shards_.push_back(std::make_unique<Shard>(config));
   }
 }
@@ -140,6 +145,7 @@ Result<uint64_t> MemoryTier::invalidate(const Selector& selector) {
     total += shard->invalidate(selector, now, &removed);
     notify(removed);
   }
+  drop_empty_namespaces();
   return total;
 }
 
@@ -155,6 +161,7 @@ Result<uint64_t> MemoryTier::evict_fraction(double fraction) {
     total += shard->evict_fraction(fraction, &carry, &removed);
     notify(removed);
   }
+  drop_empty_namespaces();
   return total;
 }
 
@@ -170,7 +177,29 @@ uint64_t MemoryTier::purge_expired() {
       total += n;
     } while (n == kPurgeBatch);
   }
+  drop_empty_namespaces();
   return total;
+}
+
+void MemoryTier::drop_empty_namespaces() {
+  std::vector<std::string> names;
+  for (const auto& shard : shards_) shard->empty_namespaces(&names);
+  if (names.empty()) return;
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::vector<bool> held(names.size(), false);
+  for (const auto& shard : shards_) shard->mark_held(names, &held);
+  size_t kept_count = 0;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (!held[i]) names[kept_count++] = std::move(names[i]);
+  }
+  names.resize(kept_count);
+  for (const auto& shard : shards_) shard->drop_empty(names);
+}
+
+bool MemoryTier::kept(std::string_view ns) const {
+  const auto& names = options_.kept_namespaces;
+  return std::find(names.begin(), names.end(), ns) != names.end();
 }
 
 Result<std::vector<ListedEntry>> MemoryTier::list(const Selector& selector, size_t limit) {
@@ -189,6 +218,10 @@ TierStats MemoryTier::stats() const {
   s.max_entries = options_.max_entries;
   s.max_bytes = options_.max_bytes;
   for (const auto& shard : shards_) shard->collect_stats(&s);
+  // A namespace without entries in any shard has no row (unless kept),
+  // whether or not a shard still holds its record.
+  std::erase_if(s.namespaces,
+                [&](const auto& kv) { return kv.second.entries == 0 && !kept(kv.first); });
   s.errors = listener_errors_.load(std::memory_order_relaxed);
   return s;
 }

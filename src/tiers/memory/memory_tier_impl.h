@@ -53,6 +53,11 @@ class MemoryTier final : public Tier {
  private:
   Shard& shard_for(uint64_t hash) const { return *shards_[(hash >> 32) & shard_mask_]; }
   void notify(Removals& removed);
+  // Drops every shard's records of the namespaces (not kept) that hold no
+  // entry in any shard. After bulk removals (invalidate, evict_fraction,
+  // purge_expired); a put's evictions leave theirs to the next of those.
+  void drop_empty_namespaces();
+  bool kept(std::string_view ns) const;
   void call_listener(const CacheKey& key, const EntryPtr& entry, RemovalCause cause);
 
   const MemoryTierOptions options_;

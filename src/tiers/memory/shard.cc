@@ -21,11 +21,15 @@
 // Expiry is lazy: an expired node stays linked (and charged) until a get,
 // erase, invalidate or purge_expired meets it. Readers treat it as absent.
 //
-// Namespace records: created on a namespace's first put; a miss creates one
-// only while the shard tracks fewer than kMaxNamespaces, so lookups of
-// arbitrary names cannot grow memory without bound. When the cap is hit,
-// records whose namespace has no entries are dropped (with their hit/miss
-// history) to make room.
+// Namespace records: created on a namespace's first put, or by a miss while
+// the shard tracks fewer than kMaxNamespaces (so lookups of arbitrary names
+// cannot grow memory without bound; when the cap is hit, records without
+// entries are dropped to make room). A record left without entries is not
+// dropped at once: the namespace may hold entries in other shards, and its
+// misses here count. MemoryTier::drop_empty_namespaces() drops the records
+// of namespaces with no entry in any shard (empty_namespaces, mark_held,
+// drop_empty), so names a client invents cost nothing once their entries
+// are gone. Kept namespaces (a lane's own) keep their records.
 #include "tiers/memory/shard.h"
 
 #include <algorithm>
@@ -60,7 +64,8 @@ bool node_matches(const Selector& s, const Node& node) {
 }  // namespace
 
 Shard::Shard(const ShardConfig& config)
-    : policy_(make_policy(config.policy, config.budget, config.tinylfu)) {}
+    : policy_(make_policy(config.policy, config.budget, config.tinylfu)),
+      kept_(config.kept_namespaces) {}
 
 Shard::~Shard() {
   std::vector<Node*> nodes;
@@ -113,7 +118,8 @@ NsState* Shard::namespace_for_put(std::string_view ns) {
   auto it = namespaces_.find(ns);
   if (it != namespaces_.end()) return it->second.get();
   if (namespaces_.size() >= kMaxNamespaces) {
-    std::erase_if(namespaces_, [](const auto& kv) { return kv.second->entries == 0; });
+    std::erase_if(namespaces_,
+                  [&](const auto& kv) { return kv.second->entries == 0 && !kept(kv.first); });
   }
   auto state = std::make_unique<NsState>(std::string(ns));
   NsState* raw = state.get();
@@ -125,9 +131,13 @@ void Shard::count_miss(std::string_view ns) {
   auto it = namespaces_.find(ns);
   if (it != namespaces_.end()) {
     ++it->second->misses;
-  } else if (namespaces_.size() < kMaxNamespaces) {
+  } else if (namespaces_.size() < kMaxNamespaces || kept(ns)) {
     namespace_for_put(ns)->misses = 1;
   }
+}
+
+bool Shard::kept(std::string_view ns) const {
+  return std::find(kept_.begin(), kept_.end(), ns) != kept_.end();
 }
 
 void Shard::evict(Node* node) {
@@ -359,6 +369,29 @@ void Shard::collect_stats(TierStats* stats) const {
     c.bytes += state->bytes;
     c.hits += state->hits;
     c.misses += state->misses;
+  }
+}
+
+void Shard::empty_namespaces(std::vector<std::string>* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [name, state] : namespaces_) {
+    if (state->entries == 0 && !kept(name)) out->push_back(name);
+  }
+}
+
+void Shard::mark_held(const std::vector<std::string>& names, std::vector<bool>* held) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto it = namespaces_.find(std::string_view(names[i]));
+    if (it != namespaces_.end() && it->second->entries > 0) (*held)[i] = true;
+  }
+}
+
+void Shard::drop_empty(const std::vector<std::string>& names) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const std::string& name : names) {
+    auto it = namespaces_.find(std::string_view(name));
+    if (it != namespaces_.end() && it->second->entries == 0 && !kept(name)) namespaces_.erase(it);
   }
 }
 

@@ -46,6 +46,8 @@ struct ShardConfig {
   Budget budget;
   EvictionPolicy policy = EvictionPolicy::kTinyLfu;
   TinyLfuConfig tinylfu;
+  // MemoryTierOptions::kept_namespaces.
+  std::vector<std::string> kept_namespaces;
 };
 
 // Per-namespace progress of one evict_fraction() call across shards.
@@ -106,6 +108,15 @@ class alignas(64) Shard final : private EvictionSink {
   // Adds this shard's counters to *stats (everything but the bounds).
   void collect_stats(TierStats* stats) const;
 
+  // Dropping the records of emptied namespaces (see shard.cc), in three
+  // steps over every shard: the names of unkept namespaces that have a
+  // record here but no entries; (*held)[i] set when this shard holds
+  // entries of names[i]; the records of `names` that still have no entries
+  // dropped.
+  void empty_namespaces(std::vector<std::string>* out) const;
+  void mark_held(const std::vector<std::string>& names, std::vector<bool>* held) const;
+  void drop_empty(const std::vector<std::string>& names);
+
   // Nodes examined by invalidate() so far (tests prove the tag index with it).
   uint64_t nodes_scanned() const;
 
@@ -127,6 +138,7 @@ class alignas(64) Shard final : private EvictionSink {
   void unindex_tags(Node* node);
   NsState* namespace_for_put(std::string_view ns);
   void count_miss(std::string_view ns);
+  bool kept(std::string_view ns) const;
   void replace_in_place(Node* node, EntryPtr entry, uint64_t charge);
   std::vector<Node*> match(const Selector& selector);
   // Calls fn(Node*) for every node of the smallest index that covers
@@ -138,6 +150,7 @@ class alignas(64) Shard final : private EvictionSink {
   // out of the shard.
   mutable std::mutex mu_;
   const std::unique_ptr<Policy> policy_;  // the pointer never changes; *policy_ is guarded
+  const std::vector<std::string> kept_;   // immutable: ShardConfig::kept_namespaces
   NodeTable table_;
   ExpiryHeap expiry_;
   StringMap<std::unique_ptr<NsState>> namespaces_;

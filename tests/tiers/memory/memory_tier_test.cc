@@ -300,11 +300,28 @@ TEST(MemoryTier, StatsPerNamespace) {
   EXPECT_EQ(docs.hits, 2u);
   EXPECT_EQ(docs.misses, 1u);
   EXPECT_EQ(s.namespaces.at("heavy").entries, 1u);
-  EXPECT_EQ(s.namespaces.at("nowhere").misses, 1u);
+  EXPECT_EQ(s.namespaces.count("nowhere"), 0u) << "a miss in an empty namespace adds no row";
   EXPECT_EQ(s.hits, 2u);
   EXPECT_EQ(s.misses, 2u);
   EXPECT_EQ(s.bytes, s.namespaces.at("docs").bytes + s.namespaces.at("heavy").bytes);
   EXPECT_DOUBLE_EQ(s.hit_rate(), 0.5);
+}
+
+// Invented names cost nothing once their entries are gone, however they
+// went: a row per namespace that still holds an entry, none after a clear.
+TEST(MemoryTier, NamespacesLeaveNoRecordOnceEmpty) {
+  MemoryTierOptions o;
+  o.max_entries = 64;
+  o.shards = 2;
+  Fixture f(o);
+  for (uint64_t i = 0; i < 5000; ++i) f.put(plan_key("ns" + std::to_string(i), 1));
+  TierStats s = f.tier->stats();
+  EXPECT_LE(s.entries, 64u);
+  EXPECT_EQ(s.namespaces.size(), s.entries) << "evicted namespaces left their rows behind";
+  EXPECT_EQ(f.tier->check_invariants(), "");
+  ASSERT_TRUE(f.tier->invalidate(Selector{}).is_ok());
+  EXPECT_TRUE(f.tier->stats().namespaces.empty());
+  EXPECT_EQ(f.tier->check_invariants(), "");
 }
 
 TEST(MemoryTier, EvictFractionTakesTheShareOfEveryNamespaceColdestFirst) {
