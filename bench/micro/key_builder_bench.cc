@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "core/canonical_json.h"
 #include "core/entry_codec.h"
+#include "core/key_builder_internal.h"
 #include "plancache/key_builder.h"
 
 namespace {

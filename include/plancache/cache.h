@@ -56,9 +56,9 @@ struct CacheOptions {
   int64_t default_ttl_ms = 3'600'000;
   // Default: system_clock().
   std::shared_ptr<Clock> clock;
-  // Per-namespace rules: which tiers a namespace uses (matched by
-  // Tier::name()), its default TTL (overrides default_ttl_ms) and its min
-  // compute time. Default: null = every tier, default_ttl_ms, no minimum.
+  // Per-namespace rules: which tiers a namespace uses (by Tier::kind()),
+  // its default TTL (overrides default_ttl_ms) and its min compute time.
+  // Default: null = every tier, default_ttl_ms, no minimum.
   std::shared_ptr<const NamespacePolicies> policies;
   // Largest value stored, whoever made it: put() and get_or_compute() fail
   // with resource_exhausted above it (nothing is stored). 0 = no bound.
@@ -69,7 +69,9 @@ struct CacheOptions {
 // The answer to a lookup. `entry` is null on a miss.
 struct Lookup {
   EntryPtr entry;
-  std::string_view tier;  // name of the tier that answered ("l1", ...); "" on a miss
+  // tier_kind_name() of the tier that answered ("l1", ...; static storage);
+  // "" on a miss.
+  std::string_view tier;
   bool stale = false;     // past its TTL, in its grace period (GetOptions::allow_stale)
   bool hit() const { return entry != nullptr; }
 };
@@ -86,7 +88,7 @@ using ComputeFn = std::function<Result<Computed>()>;
 struct ReadThrough {
   EntryPtr entry;
   bool cached = false;    // true: served from a tier, no compute ran for it
-  std::string_view tier;  // the tier that answered when cached
+  std::string_view tier;  // the tier that answered when cached (as Lookup::tier)
   bool coalesced = false; // true: waited for another caller's compute
 };
 

@@ -12,11 +12,14 @@
 // Thread-safety: immutable values; safe to share between threads.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "plancache/status.h"
 
 namespace plancache {
 
@@ -28,10 +31,19 @@ enum class KeyKind : char {
   kUser = 'u',  // id = caller-chosen key of the /v1/entries store
 };
 
+inline constexpr size_t kMaxNamespaceBytes = 64;
+
+// The one rule for namespace names, applied once where a name enters (config
+// tables, HTTP requests, KeyBuilder::plan_key): 1–64 bytes of [A-Za-z0-9_.-]
+// not starting with '.' or '-' (so "../x", "a/b", "" and ".hidden" are
+// rejected), so a name is safe as a path part and a metric label.
+// Errors: invalid_argument naming the problem.
+Status validate_namespace_name(std::string_view name);
+
 class CacheKey {
  public:
   // REQUIRES: ns and id are non-empty and contain no NUL byte (validated at
-  // the edge: KeyBuilder and the server's namespace/key checks).
+  // the edge: KeyBuilder::plan_key or the server's namespace/key checks).
   CacheKey(std::string_view ns, KeyKind kind, std::string_view id);
 
   std::string_view ns() const { return std::string_view(encoded_).substr(0, ns_len_); }
@@ -88,13 +100,15 @@ using EntryPtr = std::shared_ptr<const Entry>;
 EntryPtr make_entry(BytesPtr value, int64_t now_ms, int64_t ttl_ms, uint32_t compute_ms = 0,
                     std::vector<std::string> tags = {}, int64_t stale_grace_ms = 0);
 
-// Why an entry left a tier; given to removal listeners.
+// Why an entry left a tier: given to removal listeners, and what a tier
+// counts removals by (TierStats::evictions, expirations, ...).
 enum class RemovalCause {
   kExplicit,     // erase() / DELETE
   kReplaced,     // a put() for the same key
   kExpired,      // its TTL ran out
   kSize,         // evicted to stay within max entries / bytes
   kInvalidated,  // matched an invalidate() selector, clear() or evict()
+  kCorrupt,      // failed its checksum on read and was deleted (disk tier)
 };
 std::string_view removal_cause_name(RemovalCause cause);
 

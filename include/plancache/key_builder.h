@@ -45,9 +45,9 @@ class KeyBuilder {
  public:
   explicit KeyBuilder(KeyBuilderOptions options = {});
 
-  // REQUIRES: ns is a valid namespace (validated by the caller).
-  // Errors: invalid_argument when the goal is not valid UTF-8, is empty after
-  // normalisation, or contains NUL; or the context is not valid JSON.
+  // Errors: invalid_argument when `ns` breaks validate_namespace_name (entry.h),
+  // the goal is not valid UTF-8, is empty after normalisation, or contains
+  // NUL; or the context is not valid JSON.
   Result<PlanKey> plan_key(std::string_view ns, std::string_view goal,
                            std::string_view context_json) const;
 

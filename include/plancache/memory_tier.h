@@ -46,6 +46,10 @@ struct MemoryTierOptions {
   RemovalListener removal_listener;
   // Tier name in stats. Default: "l1".
   std::string name = "l1";
+  // The layer this tier plays in a Cache (what lane policies pick it by):
+  // a memory tier may stand in for a slower level, e.g. in tests.
+  // Default: kMemory.
+  TierKind kind = TierKind::kMemory;
   // Namespaces whose counters (hits, misses) are kept while they hold no
   // entries. Any other namespace has counters only while it holds entries:
   // they go with its last entry, and a miss while it is empty counts only in

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <string>
 #include <string_view>
@@ -17,44 +18,67 @@
 
 #include "plancache/memory_tier.h"
 #include "plancache/status.h"
+#include "plancache/tier.h"
 
 namespace plancache {
 
-struct NamespacePolicy {
+// The memory tier's (L1's) part of a lane's policy.
+struct MemoryLanePolicy {
   // L1 bound for this namespace (configured namespaces get an L1 of their
   // own; unconfigured ones share the default namespace's); 0 = unbounded.
   // Default: 100,000.
   uint64_t max_entries = 100'000;
   // L1 byte bound for this namespace; 0 = unbounded. Default: 256 MiB.
   uint64_t max_bytes = 256ull << 20;
-  // TTL of puts that give none; 0 = never expires. Default: 1 hour.
-  int64_t default_ttl_ms = 3'600'000;
-  // Compress large values in tiers that leave the process. Default: true.
-  bool compress = true;
-  // Tier names this namespace uses, from "l1", "l2", "shared".
-  // Default: all three.
-  std::vector<std::string> tiers = {"l1", "l2", "shared"};
-  // A computed value is cached only when computing it took at least this
-  // long (the old PLAN_CACHE_MIN_GEN_TIME). Default: 0 (always cache).
-  int64_t min_compute_ms = 0;
   // L1 eviction policy. Default: kTinyLfu.
   EvictionPolicy eviction = EvictionPolicy::kTinyLfu;
+};
+
+// The disk tier's (L2's) part.
+struct DiskLanePolicy {
+  // Compress large values on disk. Default: true.
+  bool compress = true;
   // false: the namespace's disk entries are wiped when the server starts.
   // Default: true.
   bool persistent = true;
-  // Read-through (issue 4). After an entry's TTL, keep serving it for this
-  // many seconds while one compute refreshes it in the background
-  // (stale-while-revalidate). Default: 0 (off).
+};
+
+// The read-through part: how a missing or expired plan is recomputed.
+// (The planner that computes it is the server's business: server config.)
+struct ReadThroughLanePolicy {
+  // After an entry's TTL, keep serving it for this many seconds while one
+  // compute refreshes it in the background (stale-while-revalidate).
+  // Default: 0 (off).
   int64_t stale_while_revalidate_s = 0;
   // After an entry's TTL, serve it for this many seconds when recomputing
   // it fails (stale-if-error). Default: 0 (off).
   int64_t stale_if_error_s = 0;
-  // This namespace's planner; "" = the server-wide --planner-url /
-  // --planner-cmd. At most one of the two may be set. Default: "".
-  std::string planner_url;
-  std::string planner_cmd;
 
-  bool uses_tier(std::string_view tier) const;
+  // How long past its TTL an entry is kept for the two windows above.
+  int64_t stale_grace_ms() const;
+};
+
+// A lane's policy: what holds for the whole lane, then one part per layer;
+// a layer reads only its own part. (The shared tier's part joins with the
+// shared tier.)
+struct NamespacePolicy {
+  // TTL of puts that give none, in every tier; 0 = never expires.
+  // Default: 1 hour.
+  int64_t default_ttl_ms = 3'600'000;
+  // The tiers this namespace uses. Default: all three.
+  std::vector<TierKind> tiers{std::begin(kAllTierKinds), std::end(kAllTierKinds)};
+  // A plan is stored only when computing it took at least this long (the
+  // old PLAN_CACHE_MIN_GEN_TIME), whoever computed it. Default: 0 (always).
+  int64_t min_compute_ms = 0;
+
+  MemoryLanePolicy memory;
+  DiskLanePolicy disk;
+  ReadThroughLanePolicy read_through;
+
+  bool uses(TierKind tier) const;
+  // The one rule "is this plan worth storing?", for every path that stores
+  // a computed plan (PUT with compute_ms, read-through, get_or_compute).
+  bool worth_storing(int64_t compute_ms) const { return compute_ms >= min_compute_ms; }
 };
 
 class NamespacePolicies {
@@ -64,8 +88,7 @@ class NamespacePolicies {
 
   // Adds or replaces the policy of `name`.
   // Errors: invalid_argument for a bad name (see validate_namespace_name) or
-  // policy (negative TTL, min compute time or stale periods,
-  // unknown tier name, both planner_url and planner_cmd set).
+  // policy (negative TTL, min compute time or stale periods, no tier).
   Status set(const std::string& name, NamespacePolicy policy);
 
   // The policy of `ns`: its own when configured, else the default one.
@@ -80,10 +103,7 @@ class NamespacePolicies {
 inline constexpr std::string_view kDefaultNamespace = "default";
 inline constexpr std::string_view kCheckpointsNamespace = "checkpoints";
 
-// A namespace name is 1–64 bytes of [A-Za-z0-9_.-] that does not start with
-// '.' or '-' (so "../x", "a/b", "" and ".hidden" are rejected).
-// Errors: invalid_argument naming the problem.
-Status validate_namespace_name(std::string_view name);
+// validate_namespace_name (the rule for names) is in plancache/entry.h.
 
 // Parses "tinylfu" / "lru".
 Result<EvictionPolicy> parse_eviction_policy(std::string_view name);

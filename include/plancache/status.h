@@ -82,7 +82,9 @@ class [[nodiscard]] Result {
   }
 
   bool is_ok() const { return std::holds_alternative<T>(data_); }
-  explicit operator bool() const { return is_ok(); }
+  // No conversion to bool: `if (auto r = tier->erase(k))` would read as
+  // "erased" but mean "no error". Say is_ok(), or test the value (*r).
+  explicit operator bool() const = delete;
 
   // REQUIRES: is_ok().
   T& value() & { return std::get<T>(data_); }

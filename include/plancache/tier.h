@@ -34,6 +34,28 @@ struct Selector {
   bool empty() const { return !ns && !tag && !prefix && !pattern && !created_before_ms; }
 };
 
+// The layer a tier is: what a lane's policy names when it picks its tiers
+// ("l1", "l2", "shared" in the config and the HTTP answers).
+enum class TierKind : uint8_t { kMemory, kDisk, kShared };
+
+inline constexpr TierKind kAllTierKinds[] = {TierKind::kMemory, TierKind::kDisk, TierKind::kShared};
+
+// "l1", "l2", "shared": static storage, safe to keep anywhere.
+constexpr std::string_view tier_kind_name(TierKind kind) {
+  switch (kind) {
+    case TierKind::kMemory:
+      return "l1";
+    case TierKind::kDisk:
+      return "l2";
+    case TierKind::kShared:
+      return "shared";
+  }
+  return "?";
+}
+
+// Parses "l1", "l2" or "shared". Errors: invalid_argument naming the three.
+Result<TierKind> parse_tier_kind(std::string_view name);
+
 // Counters for one namespace within one tier.
 struct NamespaceCounters {
   uint64_t entries = 0;
@@ -44,6 +66,7 @@ struct NamespaceCounters {
 
 struct TierStats {
   std::string name;        // "l1", "l2", "shared"
+  TierKind kind = TierKind::kMemory;  // set by the Cache from Tier::kind()
   bool connected = true;   // false while an external tier is unreachable, or
                            // while the tier is degraded (below)
   // Why the tier cannot take writes now ("" = it can): e.g. the disk tier
@@ -88,7 +111,10 @@ class Tier {
  public:
   virtual ~Tier() = default;
 
-  // Short stable name: "l1", "l2", "shared".
+  // The layer this tier is; a lane's policy picks its tiers by it.
+  virtual TierKind kind() const = 0;
+
+  // Name in stats and logs; usually tier_kind_name(kind()).
   virtual std::string_view name() const = 0;
 
   // The live entry for `key`, or nullptr on a miss. An expired entry is a

@@ -24,8 +24,8 @@
 #include <algorithm>
 #include <atomic>
 
+#include "cache/fan_out.h"
 #include "cache/latency_histogram.h"
-#include "cache/listing.h"
 #include "cache/single_flight.h"
 #include "core/selector_match.h"
 #include "plancache/cache.h"
@@ -116,24 +116,19 @@ class MultiTierCache final : public Cache {
     PLANCACHE_RETURN_IF_ERROR(internal::validate_selector(selector));
     // Like get(): a namespace's listing skips the tiers its policy does not use.
     const NamespacePolicy* policy = selector.ns ? policy_for(*selector.ns) : nullptr;
-    std::vector<std::vector<ListedEntry>> per_tier;
-    Status first_error;
+    internal::ListingFanOut listing;
     for (size_t i = 0; i < tiers_.size(); ++i) {
-      if (!uses(policy, i)) continue;
-      Result<std::vector<ListedEntry>> r = tiers_[i]->list(selector, limit);
-      if (r.is_ok()) {
-        per_tier.push_back(std::move(r).value());
-      } else if (first_error.is_ok()) {
-        first_error = r.status();
-      }
+      if (uses(policy, i)) listing.add(tiers_[i]->list(selector, limit));
     }
-    if (per_tier.empty() && !first_error.is_ok()) return first_error;
-    return internal::merge_listings(std::move(per_tier), limit);
+    return listing.merged(limit);
   }
 
   CacheStats stats() const override {
     CacheStats out;
-    for (const auto& tier : tiers_) out.tiers.push_back(tier->stats());
+    for (const auto& tier : tiers_) {
+      out.tiers.push_back(tier->stats());
+      out.tiers.back().kind = tier->kind();
+    }
     out.gets = gets_.load(std::memory_order_relaxed);
     out.hits = hits_.load(std::memory_order_relaxed);
     out.misses = misses_.load(std::memory_order_relaxed);
@@ -161,7 +156,7 @@ class MultiTierCache final : public Cache {
   }
 
   bool uses(const NamespacePolicy* policy, size_t tier) const {
-    return policy == nullptr || policy->uses_tier(tiers_[tier]->name());
+    return policy == nullptr || policy->uses(tiers_[tier]->kind());
   }
 
   // A stale entry (past its TTL, in its grace period) is returned only when
@@ -180,7 +175,7 @@ class MultiTierCache final : public Cache {
         (void)put_all(key, *r, i);
         promotions_.fetch_add(1, std::memory_order_relaxed);
       }
-      return Lookup{std::move(*r), tiers_[i]->name(), stale};
+      return Lookup{std::move(*r), tier_kind_name(tiers_[i]->kind()), stale};
     }
     return Lookup{};
   }
@@ -235,26 +230,18 @@ class MultiTierCache final : public Cache {
     EntryPtr entry = make_entry(computed->value, clock_->now_ms(), std::max<int64_t>(ttl, 0),
                                 options.compute_ms, options.tags, options.stale_grace_ms);
     const NamespacePolicy* policy = policy_for(key.ns());
-    const bool worth_keeping =
-        policy == nullptr || static_cast<int64_t>(options.compute_ms) >= policy->min_compute_ms;
+    const bool worth_keeping = policy == nullptr || policy->worth_storing(options.compute_ms);
     if (computed->store && worth_keeping) (void)put_all(key, entry, tiers_.size());
     return FlightOutcome{std::move(entry), false, {}};
   }
 
+  // Every tier is asked even after one fails; the tiers hold copies of the
+  // same entries, so the count is the largest (fan_out.h).
   template <typename Fn>
   Result<uint64_t> for_each_tier(Fn&& fn) {
-    uint64_t most = 0;
-    Status first_error;
-    for (auto& tier : tiers_) {
-      Result<uint64_t> r = fn(*tier);
-      if (!r.is_ok()) {
-        if (first_error.is_ok()) first_error = r.status();
-        continue;
-      }
-      most = std::max(most, *r);
-    }
-    if (!first_error.is_ok()) return first_error;
-    return most;
+    internal::CountFanOut most(internal::CountFanOut::Combine::kMax);
+    for (auto& tier : tiers_) most.add(fn(*tier));
+    return most.result();
   }
 
   const std::vector<std::unique_ptr<Tier>> tiers_;

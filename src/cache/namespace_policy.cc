@@ -1,6 +1,7 @@
 #include "plancache/namespace_policy.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace plancache {
 namespace {
@@ -12,21 +13,22 @@ constexpr int64_t kHourMs = 3'600'000;
 // answers; a middle lane; few large, expensive plans.
 NamespacePolicy preset(uint64_t entries, uint64_t bytes, int64_t ttl_ms) {
   NamespacePolicy p;
-  p.max_entries = entries;
-  p.max_bytes = bytes;
+  p.memory.max_entries = entries;
+  p.memory.max_bytes = bytes;
   p.default_ttl_ms = ttl_ms;
   return p;
 }
 
-bool valid_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '.' || c == '-';
-}
-
 }  // namespace
 
-bool NamespacePolicy::uses_tier(std::string_view tier) const {
+bool NamespacePolicy::uses(TierKind tier) const {
   return std::find(tiers.begin(), tiers.end(), tier) != tiers.end();
+}
+
+int64_t ReadThroughLanePolicy::stale_grace_ms() const {
+  const int64_t s = std::max(stale_while_revalidate_s, stale_if_error_s);
+  return s > std::numeric_limits<int64_t>::max() / 1000 ? std::numeric_limits<int64_t>::max()
+                                                         : s * 1000;
 }
 
 NamespacePolicies::NamespacePolicies() {
@@ -35,7 +37,8 @@ NamespacePolicies::NamespacePolicies() {
   policies_.emplace("standard", preset(5'000, 128ull << 20, kHourMs));
   policies_.emplace("heavy", preset(500, 256ull << 20, 6 * kHourMs));
   NamespacePolicy checkpoints = preset(1'000, 64ull << 20, 0);
-  checkpoints.tiers = {"l1", "l2"};  // a machine's own snapshots: never shared
+  // A machine's own snapshots: never shared.
+  checkpoints.tiers.assign(std::begin(kAllTierKinds), std::end(kAllTierKinds) - 1);
   policies_.emplace(std::string(kCheckpointsNamespace), checkpoints);
 }
 
@@ -48,23 +51,14 @@ Status NamespacePolicies::set(const std::string& name, NamespacePolicy policy) {
   if (policy.min_compute_ms < 0) {
     return Status::invalid_argument(where + "min_compute_ms must not be negative");
   }
-  if (policy.stale_while_revalidate_s < 0) {
+  if (policy.read_through.stale_while_revalidate_s < 0) {
     return Status::invalid_argument(where + "stale_while_revalidate_s must not be negative");
   }
-  if (policy.stale_if_error_s < 0) {
+  if (policy.read_through.stale_if_error_s < 0) {
     return Status::invalid_argument(where + "stale_if_error_s must not be negative");
-  }
-  if (!policy.planner_url.empty() && !policy.planner_cmd.empty()) {
-    return Status::invalid_argument(where + "give planner_url or planner_cmd, not both");
   }
   if (policy.tiers.empty()) {
     return Status::invalid_argument(where + "tiers must name at least one of l1, l2, shared");
-  }
-  for (const auto& tier : policy.tiers) {
-    if (tier != "l1" && tier != "l2" && tier != "shared") {
-      return Status::invalid_argument(where + "unknown tier '" + tier +
-                                      "' (expected l1, l2 or shared)");
-    }
   }
   policies_[name] = std::move(policy);
   return Status::ok();
@@ -80,21 +74,12 @@ bool NamespacePolicies::configured(std::string_view ns) const {
   return policies_.find(ns) != policies_.end();
 }
 
-Status validate_namespace_name(std::string_view name) {
-  if (name.empty()) return Status::invalid_argument("namespace must not be empty");
-  if (name.size() > 64) {
-    return Status::invalid_argument("namespace is longer than 64 characters");
+Result<TierKind> parse_tier_kind(std::string_view name) {
+  for (TierKind kind : kAllTierKinds) {
+    if (name == tier_kind_name(kind)) return kind;
   }
-  if (name.front() == '.' || name.front() == '-') {
-    return Status::invalid_argument("namespace must not start with '.' or '-'");
-  }
-  for (char c : name) {
-    if (!valid_name_char(c)) {
-      return Status::invalid_argument(
-          "namespace may contain only letters, digits, '_', '.' and '-'");
-    }
-  }
-  return Status::ok();
+  return Status::invalid_argument("unknown tier '" + std::string(name) +
+                                  "' (expected l1, l2 or shared)");
 }
 
 Result<EvictionPolicy> parse_eviction_policy(std::string_view name) {

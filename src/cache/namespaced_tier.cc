@@ -2,18 +2,19 @@
 
 #include <algorithm>
 
-#include "cache/listing.h"
+#include "cache/fan_out.h"
 
 namespace plancache::internal {
 namespace {
 
 class NamespacedTier final : public Tier {
  public:
-  NamespacedTier(std::string name, std::map<std::string, std::unique_ptr<Tier>, std::less<>> tiers)
-      : name_(std::move(name)), tiers_(std::move(tiers)) {
+  NamespacedTier(TierKind kind, std::map<std::string, std::unique_ptr<Tier>, std::less<>> tiers)
+      : kind_(kind), name_(tier_kind_name(kind)), tiers_(std::move(tiers)) {
     fallback_ = tiers_.find(kDefaultNamespace)->second.get();
   }
 
+  TierKind kind() const override { return kind_; }
   std::string_view name() const override { return name_; }
   Result<EntryPtr> get(const CacheKey& key) override { return route(key.ns()).get(key); }
   Status put(const CacheKey& key, EntryPtr entry) override {
@@ -37,16 +38,13 @@ class NamespacedTier final : public Tier {
   }
 
   // One namespace: its sub-tier. None: every sub-tier's rows merged in key
-  // order (the sub-tiers hold distinct namespaces, so no key repeats).
+  // order (the sub-tiers hold distinct namespaces, so no key repeats); a
+  // failing sub-tier is skipped as MultiTierCache skips a failing tier.
   Result<std::vector<ListedEntry>> list(const Selector& selector, size_t limit) override {
     if (selector.ns) return route(*selector.ns).list(selector, limit);
-    std::vector<std::vector<ListedEntry>> per_tier;
-    for (auto& [ns, tier] : tiers_) {
-      Result<std::vector<ListedEntry>> r = tier->list(selector, limit);
-      if (!r.is_ok()) return r.status();
-      per_tier.push_back(std::move(r).value());
-    }
-    return merge_listings(std::move(per_tier), limit);
+    ListingFanOut listing;
+    for (auto& [ns, tier] : tiers_) listing.add(tier->list(selector, limit));
+    return listing.merged(limit);
   }
 
   TierStats stats() const override {
@@ -62,15 +60,12 @@ class NamespacedTier final : public Tier {
     return it == tiers_.end() ? *fallback_ : *it->second;
   }
 
+  // Every sub-tier is asked even after one fails (fan_out.h).
   template <typename Fn>
   Result<uint64_t> sum(Fn&& fn) {
-    uint64_t total = 0;
-    for (auto& [ns, tier] : tiers_) {
-      Result<uint64_t> r = fn(*tier);
-      if (!r.is_ok()) return r.status();
-      total += *r;
-    }
-    return total;
+    CountFanOut total(CountFanOut::Combine::kSum);
+    for (auto& [ns, tier] : tiers_) total.add(fn(*tier));
+    return total.result();
   }
 
   static void add(TierStats& out, const TierStats& s) {
@@ -98,6 +93,7 @@ class NamespacedTier final : public Tier {
     }
   }
 
+  const TierKind kind_;
   const std::string name_;
   const std::map<std::string, std::unique_ptr<Tier>, std::less<>> tiers_;
   Tier* fallback_ = nullptr;  // the default namespace's sub-tier; owned by tiers_
@@ -105,27 +101,27 @@ class NamespacedTier final : public Tier {
 
 }  // namespace
 
-Result<std::unique_ptr<Tier>> new_namespaced_tier(std::string tier_name,
+Result<std::unique_ptr<Tier>> new_namespaced_tier(TierKind kind,
                                                   const NamespacePolicies& policies,
                                                   const SubTierFactory& factory) {
   std::map<std::string, std::unique_ptr<Tier>, std::less<>> tiers;
   for (const auto& [ns, policy] : policies.all()) {
-    if (ns != kDefaultNamespace && !policy.uses_tier(tier_name)) continue;
+    if (ns != kDefaultNamespace && !policy.uses(kind)) continue;
     Result<std::unique_ptr<Tier>> tier = factory(ns, policy);
     if (!tier.is_ok()) return tier.status();
     tiers.emplace(ns, std::move(tier).value());
   }
   return std::unique_ptr<Tier>(
-      std::make_unique<NamespacedTier>(std::move(tier_name), std::move(tiers)));
+      std::make_unique<NamespacedTier>(kind, std::move(tiers)));
 }
 
 SubTierFactory memory_sub_tier_factory(MemoryTierOptions base) {
   return [base](const std::string& ns, const NamespacePolicy& policy) {
     MemoryTierOptions options = base;
     options.kept_namespaces = {ns};  // the lane's own; any other name it holds is unconfigured
-    options.max_entries = policy.max_entries;
-    options.max_bytes = policy.max_bytes;
-    options.policy = policy.eviction;
+    options.max_entries = policy.memory.max_entries;
+    options.max_bytes = policy.memory.max_bytes;
+    options.policy = policy.memory.eviction;
     return new_memory_tier(std::move(options));
   };
 }

@@ -4,6 +4,11 @@
 // configured share the sub-tier of the default namespace, so a client
 // inventing namespaces cannot make the process allocate new tiers.
 //
+// An operation over every lane (invalidate or list without a namespace,
+// evict_fraction) treats a failing sub-tier as MultiTierCache treats a
+// failing tier (cache/fan_out.h): the other lanes are still reached; counts
+// then report the error, listings skip the lane unless every lane failed.
+//
 // Thread-safety: fully thread-safe; the routing table is immutable after
 // create() and every sub-tier is thread-safe.
 #pragma once
@@ -22,9 +27,11 @@ namespace plancache::internal {
 using SubTierFactory =
     std::function<Result<std::unique_ptr<Tier>>(const std::string& ns, const NamespacePolicy&)>;
 
-// One sub-tier per namespace of `policies` whose policy uses `tier_name`
-// (plus the default namespace's). Errors: whatever the factory returns.
-Result<std::unique_ptr<Tier>> new_namespaced_tier(std::string tier_name,
+// One sub-tier per namespace of `policies` whose policy uses `kind` (plus
+// the default namespace's); the tier is named tier_kind_name(kind).
+// REQUIRES: the factory makes tiers of that kind.
+// Errors: whatever the factory returns.
+Result<std::unique_ptr<Tier>> new_namespaced_tier(TierKind kind,
                                                   const NamespacePolicies& policies,
                                                   const SubTierFactory& factory);
 

@@ -19,7 +19,7 @@
 //   hits and misses include answers from waiting writes; puts counts put()
 //   calls; entries and bytes are the inner tier's (waiting writes excluded).
 //
-// Ownership: owns the inner tier. name() is the inner tier's.
+// Ownership: owns the inner tier. kind() and name() are the inner tier's.
 // Thread-safety: fully thread-safe. One mutex guards the waiting writes; the
 // inner tier is never called with it held.
 #pragma once
@@ -60,6 +60,7 @@ class WriteBehindTier final : public Tier {
   WriteBehindTier(const WriteBehindTier&) = delete;
   WriteBehindTier& operator=(const WriteBehindTier&) = delete;
 
+  TierKind kind() const override { return inner_->kind(); }
   std::string_view name() const override { return inner_->name(); }
   Result<EntryPtr> get(const CacheKey& key) override;
   // Errors: invalid_argument for a null entry or value; when the queue is

@@ -9,6 +9,9 @@
 // open between send()s, for a command that sends many requests in a row
 // (`warm`: one per worker thread).
 //
+// Both are built on internal::BlockingHttpConnection (src/net), which also
+// refuses an answer larger than kMaxResponseBytes before reading its body.
+//
 // Errors: a transport failure (refused, reset, timed out, resolve failure)
 // is kUnavailable or kDeadlineExceeded with a message naming the cause; any
 // HTTP status, 4xx/5xx included, is a successful send() — the caller decides
@@ -24,6 +27,10 @@
 
 #include "cli/server_url.h"
 #include "plancache/status.h"
+
+namespace plancache::internal {
+class BlockingHttpConnection;
+}  // namespace plancache::internal
 
 namespace plancache::cli {
 
@@ -61,13 +68,12 @@ class HttpClient {
   std::chrono::milliseconds timeout_;
 };
 
-struct HttpConnectionState;  // the open socket and its io_context (http_client.cc)
-
 // A keep-alive connection to the server of an HttpClient (its URL and
 // timeout are copied). The first send() connects; later ones reuse the
-// connection while the server keeps it open. A reused connection that the
-// server closed while idle (the send fails before any answer byte) is
-// reopened and the request sent once more; timeouts are never retried. Any
+// connection while the server keeps it open. A connection the server closed
+// while idle is reopened before sending, or — when the close races the
+// send, which then fails before any answer byte — reopened and the request
+// sent once more; timeouts are never retried. Any
 // failure closes the connection, so the next send() starts afresh. Errors
 // and the timeout (per send()) are those of HttpClient::send().
 //
@@ -84,7 +90,7 @@ class HttpConnection {
  private:
   ServerUrl url_;
   std::chrono::milliseconds timeout_;
-  std::unique_ptr<HttpConnectionState> state_;
+  std::unique_ptr<internal::BlockingHttpConnection> connection_;
 };
 
 }  // namespace plancache::cli

@@ -286,39 +286,4 @@ Result<std::string> canonical_json_text(std::string_view text,
   return canonical_json(*parsed, ignored_fields);
 }
 
-std::string plan_key_material(std::string_view ns, std::string_view normalized_goal,
-                              std::string_view canonical_context) {
-  std::string out = "plancache-key-v" + std::to_string(kKeyFormatVersion) + "\n";
-  out.reserve(out.size() + ns.size() + normalized_goal.size() + canonical_context.size() + 40);
-  for (std::string_view part : {ns, normalized_goal, canonical_context}) {
-    out += std::to_string(part.size());
-    out.push_back(':');
-    out.append(part);
-    out.push_back(',');
-  }
-  return out;
-}
-
-Result<PlanKey> assemble_plan_key(const KeyBuilder& builder, std::string_view ns,
-                                  std::string normalized_goal, std::string canonical_context) {
-  if (ns.empty()) return Status::invalid_argument("namespace must not be empty");
-  if (ns.find('\0') != std::string_view::npos) {
-    return Status::invalid_argument("namespace must not contain NUL bytes");
-  }
-  if (!is_valid_utf8(ns)) return Status::invalid_argument("namespace is not valid UTF-8");
-  const std::string hex =
-      builder.digest_hex(plan_key_material(ns, normalized_goal, canonical_context));
-  return PlanKey{CacheKey(ns, KeyKind::kPlan, hex), std::move(normalized_goal),
-                 std::move(canonical_context)};
-}
-
-Result<PlanKey> plan_key_from_json(const KeyBuilder& builder, std::string_view ns,
-                                   std::string_view goal, const nlohmann::json& context) {
-  Result<std::string> normalized = builder.normalize_goal(goal);
-  if (!normalized.is_ok()) return normalized.status();
-  Result<std::string> canonical = canonical_json(context, builder.options().ignored_fields);
-  if (!canonical.is_ok()) return canonical.status();
-  return assemble_plan_key(builder, ns, std::move(*normalized), std::move(*canonical));
-}
-
 }  // namespace plancache::internal

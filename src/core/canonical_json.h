@@ -1,4 +1,5 @@
-// Canonical JSON for plan-key contexts, and the bytes a plan key hashes.
+// Canonical JSON for plan-key contexts, and JSON parsing with a depth limit.
+// JSON only: the key material and digest are KeyBuilder's (key_builder.cc).
 //
 // The canonical form (docs/key_format.md § "Canonical context") is one line
 // of JSON: object members sorted by key in UTF-8 byte order (= code point
@@ -15,7 +16,6 @@
 #include <string_view>
 #include <vector>
 
-#include "plancache/key_builder.h"
 #include "plancache/status.h"
 
 namespace plancache::internal {
@@ -46,19 +46,5 @@ Result<std::string> canonical_json_text(std::string_view text,
 
 // ECMAScript Number::toString of a finite double ("1", "0.1", "1e+21").
 std::string format_double(double value);
-
-// The bytes a plan key digests (docs/key_format.md § "Key material"):
-//   "plancache-key-v" <kKeyFormatVersion> "\n" ns-netstring goal-netstring ctx-netstring
-// where a netstring is <decimal byte length> ":" <bytes> ",".
-std::string plan_key_material(std::string_view ns, std::string_view normalized_goal,
-                              std::string_view canonical_context);
-
-// KeyBuilder::plan_key for a context that is already parsed.
-Result<PlanKey> plan_key_from_json(const KeyBuilder& builder, std::string_view ns,
-                                   std::string_view goal, const nlohmann::json& context);
-
-// Assembles a PlanKey from the normalised pieces (validates `ns`).
-Result<PlanKey> assemble_plan_key(const KeyBuilder& builder, std::string_view ns,
-                                  std::string normalized_goal, std::string canonical_context);
 
 }  // namespace plancache::internal

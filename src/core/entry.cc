@@ -10,7 +10,29 @@ namespace {
 // control block and the tier's node. Measured with heaptrack on the memory
 // tier (docs/decisions.md); an estimate, not an exact malloc size.
 constexpr size_t kEntryOverheadBytes = 160;
+
+bool valid_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-';
+}
 }  // namespace
+
+Status validate_namespace_name(std::string_view name) {
+  if (name.empty()) return Status::invalid_argument("namespace must not be empty");
+  if (name.size() > kMaxNamespaceBytes) {
+    return Status::invalid_argument("namespace is longer than 64 characters");
+  }
+  if (name.front() == '.' || name.front() == '-') {
+    return Status::invalid_argument("namespace must not start with '.' or '-'");
+  }
+  for (char c : name) {
+    if (!valid_name_char(c)) {
+      return Status::invalid_argument(
+          "namespace may contain only letters, digits, '_', '.' and '-'");
+    }
+  }
+  return Status::ok();
+}
 
 CacheKey::CacheKey(std::string_view ns, KeyKind kind, std::string_view id) {
   assert(!ns.empty() && ns.find('\0') == std::string_view::npos);
@@ -66,6 +88,7 @@ std::string_view removal_cause_name(RemovalCause cause) {
     case RemovalCause::kExpired: return "expired";
     case RemovalCause::kSize: return "size";
     case RemovalCause::kInvalidated: return "invalidated";
+    case RemovalCause::kCorrupt: return "corrupt";
   }
   return "unknown";
 }

@@ -116,7 +116,9 @@ bool append_compressed(std::string_view value, int level, std::string* out) {
   return true;
 }
 
-Result<BytesPtr> inflate(std::string_view payload, uint64_t value_size) {
+// Rule 10 for a compressed payload, without inflating it: the frame header
+// declares `value_size` and the payload is exactly one frame.
+Status check_zstd_frame(std::string_view payload, uint64_t value_size) {
   const unsigned long long declared = ZSTD_getFrameContentSize(payload.data(), payload.size());
   if (declared == ZSTD_CONTENTSIZE_ERROR || declared == ZSTD_CONTENTSIZE_UNKNOWN ||
       declared != value_size) {
@@ -125,6 +127,12 @@ Result<BytesPtr> inflate(std::string_view payload, uint64_t value_size) {
   if (ZSTD_findFrameCompressedSize(payload.data(), payload.size()) != payload.size()) {
     return corrupt("zstd payload is not exactly one frame");
   }
+  return Status::ok();
+}
+
+// REQUIRES: check_zstd_frame(payload, value_size) passed, so the buffer is
+// only ever as large as the frame declares (and value_size is bounded).
+Result<BytesPtr> inflate(std::string_view payload, uint64_t value_size) {
   ZSTD_DCtx* dctx = zstd_contexts().dctx.get();
   if (dctx == nullptr) return Status::internal("cannot create a zstd decompression context");
   auto value = std::make_shared<std::string>(static_cast<size_t>(value_size), '\0');
@@ -170,6 +178,49 @@ Result<std::string_view> check_frame(std::string_view bytes) {
   const auto flags = static_cast<uint8_t>(bytes[kFlagsOffset]);
   if ((flags & ~kKnownFlags) != 0) return corrupt("unknown flags " + std::to_string(flags));
   return body;
+}
+
+// A checked envelope: what peek_entry reports, and views of the payload.
+struct Envelope {
+  EntryPeek peek;
+  bool compressed = false;
+  std::string_view payload;  // into the input
+};
+
+// Every decoding rule but inflating a compressed payload (rules 1-10 of
+// docs/entry_format.md; for rule 10 only the frame header is read).
+Result<Envelope> parse_envelope(std::string_view bytes) {
+  Result<std::string_view> body = check_frame(bytes);
+  if (!body.is_ok()) return body.status();
+  Reader r(body->substr(6));
+  const auto flags = static_cast<uint8_t>((*body)[kFlagsOffset]);
+  Envelope out{EntryPeek{CacheKey("-", KeyKind::kUser, "-"), EntryMeta{}, 0}, false, {}};
+  out.compressed = (flags & kFlagZstd) != 0;
+  EntryMeta& meta = out.peek.meta;
+  uint32_t key_len = 0;
+  std::string_view key_bytes;
+  if (!r.read(&meta.created_ms) || !r.read(&meta.expires_ms) || !r.read(&meta.compute_ms) ||
+      ((flags & kFlagFreshUntil) != 0 && !r.read(&meta.fresh_until_ms)) || !r.read(&key_len) ||
+      !r.read_bytes(key_len, &key_bytes)) {
+    return corrupt("truncated header");
+  }
+  if (!CacheKey::decode(key_bytes, &out.peek.key)) return corrupt("malformed key");
+  PLANCACHE_RETURN_IF_ERROR(read_tags(&r, &meta.tags));
+  uint64_t& value_size = out.peek.value_size;
+  uint64_t payload_len = 0;
+  if (!r.read(&value_size) || !r.read(&payload_len)) return corrupt("truncated value header");
+  if (value_size > kMaxEntryValueBytes) {
+    return corrupt("value size " + std::to_string(value_size) + " exceeds the limit");
+  }
+  if (payload_len != r.remaining() || !r.read_bytes(payload_len, &out.payload)) {
+    return corrupt("payload length does not match the entry size");
+  }
+  if (out.compressed) {
+    PLANCACHE_RETURN_IF_ERROR(check_zstd_frame(out.payload, value_size));
+  } else if (payload_len != value_size) {
+    return corrupt("stored value size mismatch");
+  }
+  return out;
 }
 
 }  // namespace
@@ -228,43 +279,23 @@ Result<Bytes> encode_entry(const CacheKey& key, const Entry& entry, const CodecO
 }
 
 Result<DecodedEntry> decode_entry_with_key(std::string_view bytes) {
-  Result<std::string_view> body = check_frame(bytes);
-  if (!body.is_ok()) return body.status();
-  Reader r(body->substr(6));
-  const auto flags = static_cast<uint8_t>((*body)[kFlagsOffset]);
-  const bool compressed = (flags & kFlagZstd) != 0;
-  Entry entry;
-  uint32_t key_len = 0;
-  std::string_view key_bytes;
-  if (!r.read(&entry.meta.created_ms) || !r.read(&entry.meta.expires_ms) ||
-      !r.read(&entry.meta.compute_ms) ||
-      ((flags & kFlagFreshUntil) != 0 && !r.read(&entry.meta.fresh_until_ms)) ||
-      !r.read(&key_len) || !r.read_bytes(key_len, &key_bytes)) {
-    return corrupt("truncated header");
-  }
-  DecodedEntry out{CacheKey("-", KeyKind::kUser, "-"), Entry{}};
-  if (!CacheKey::decode(key_bytes, &out.key)) return corrupt("malformed key");
-  PLANCACHE_RETURN_IF_ERROR(read_tags(&r, &entry.meta.tags));
-  uint64_t value_size = 0;
-  uint64_t payload_len = 0;
-  std::string_view payload;
-  if (!r.read(&value_size) || !r.read(&payload_len)) return corrupt("truncated value header");
-  if (value_size > kMaxEntryValueBytes) {
-    return corrupt("value size " + std::to_string(value_size) + " exceeds the limit");
-  }
-  if (payload_len != r.remaining() || !r.read_bytes(payload_len, &payload)) {
-    return corrupt("payload length does not match the entry size");
-  }
-  if (compressed) {
-    Result<BytesPtr> value = inflate(payload, value_size);
+  Result<Envelope> envelope = parse_envelope(bytes);
+  if (!envelope.is_ok()) return envelope.status();
+  Entry entry{std::move(envelope->peek.meta), nullptr};
+  if (envelope->compressed) {
+    Result<BytesPtr> value = inflate(envelope->payload, envelope->peek.value_size);
     if (!value.is_ok()) return value.status();
     entry.value = std::move(*value);
   } else {
-    if (payload_len != value_size) return corrupt("stored value size mismatch");
-    entry.value = std::make_shared<const std::string>(payload);
+    entry.value = std::make_shared<const std::string>(envelope->payload);
   }
-  out.entry = std::move(entry);
-  return out;
+  return DecodedEntry{std::move(envelope->peek.key), std::move(entry)};
+}
+
+Result<EntryPeek> peek_entry(std::string_view bytes) {
+  Result<Envelope> envelope = parse_envelope(bytes);
+  if (!envelope.is_ok()) return envelope.status();
+  return std::move(envelope->peek);
 }
 
 Result<Entry> decode_entry(std::string_view bytes, const CacheKey* expected_key) {

@@ -59,4 +59,20 @@ Result<Entry> decode_entry(std::string_view bytes, const CacheKey* expected_key 
 // As decode_entry, and also returns the stored key.
 Result<DecodedEntry> decode_entry_with_key(std::string_view bytes);
 
+// What an envelope says about its entry without inflating the value: the
+// stored key, the metadata and the value's uncompressed size (for listings,
+// which report a size and never need the value).
+struct EntryPeek {
+  CacheKey key;
+  EntryMeta meta;
+  uint64_t value_size = 0;
+};
+
+// Applies every check decode_entry does except inflating a compressed
+// payload: the frame, checksum, lengths, key and size bound, and a zstd
+// payload's frame header (it must declare value_size). So it accepts what
+// decode_entry accepts, but for a frame whose compressed blocks are damaged
+// behind a valid checksum. Errors: as decode_entry.
+Result<EntryPeek> peek_entry(std::string_view bytes);
+
 }  // namespace plancache::internal

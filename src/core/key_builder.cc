@@ -1,4 +1,5 @@
-// KeyBuilder: goal normalisation and plan-key digests.
+// KeyBuilder: goal normalisation, key material and plan-key digests; the
+// canonical context comes from canonical_json (JSON only).
 //
 // Goal normalisation, in this order (docs/key_format.md § "Goal"):
 //  1. reject invalid UTF-8 and NUL bytes (nothing is silently replaced);
@@ -10,6 +11,10 @@
 // The result is stable: normalising a normalised goal returns it unchanged
 // (NFC never composes a White_Space character with its neighbours, and
 // swapping one starter for another keeps NFC intact).
+//
+// The namespace is checked once per key: by plan_key (a public entry point),
+// or at the caller's edge before plan_key_from_json (the server's request
+// validation), never both.
 #include "plancache/key_builder.h"
 
 #include <unicode/bytestream.h>
@@ -17,6 +22,7 @@
 #include <unicode/uchar.h>
 
 #include <array>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -25,6 +31,7 @@
 
 #include "core/canonical_json.h"
 #include "core/hashing.h"
+#include "core/key_builder_internal.h"
 #include "core/utf8.h"
 
 namespace plancache {
@@ -155,6 +162,16 @@ Result<std::string> nfc(std::string_view s) {
   return out;
 }
 
+// The key of already-normalised pieces: the digest of their key material.
+// REQUIRES: ns is a valid namespace name.
+PlanKey assemble(const KeyBuilder& builder, std::string_view ns, std::string normalized_goal,
+                 std::string canonical_context) {
+  const std::string hex =
+      builder.digest_hex(internal::plan_key_material(ns, normalized_goal, canonical_context));
+  return PlanKey{CacheKey(ns, KeyKind::kPlan, hex), std::move(normalized_goal),
+                 std::move(canonical_context)};
+}
+
 }  // namespace
 
 KeyBuilder::KeyBuilder(KeyBuilderOptions options) : options_(std::move(options)) {}
@@ -199,12 +216,40 @@ std::string KeyBuilder::digest_hex(std::string_view canonical_bytes) const {
 
 Result<PlanKey> KeyBuilder::plan_key(std::string_view ns, std::string_view goal,
                                      std::string_view context_json) const {
+  PLANCACHE_RETURN_IF_ERROR(validate_namespace_name(ns));
   Result<std::string> normalized = normalize_goal(goal);
   if (!normalized.is_ok()) return normalized.status();
   Result<std::string> canonical = canonical_context(context_json);
   if (!canonical.is_ok()) return canonical.status();
-  return internal::assemble_plan_key(*this, ns, std::move(*normalized), std::move(*canonical));
+  return assemble(*this, ns, std::move(*normalized), std::move(*canonical));
 }
+
+namespace internal {
+
+std::string plan_key_material(std::string_view ns, std::string_view normalized_goal,
+                              std::string_view canonical_context) {
+  std::string out = "plancache-key-v" + std::to_string(kKeyFormatVersion) + "\n";
+  out.reserve(out.size() + ns.size() + normalized_goal.size() + canonical_context.size() + 40);
+  for (std::string_view part : {ns, normalized_goal, canonical_context}) {
+    out += std::to_string(part.size());
+    out.push_back(':');
+    out.append(part);
+    out.push_back(',');
+  }
+  return out;
+}
+
+Result<PlanKey> plan_key_from_json(const KeyBuilder& builder, std::string_view ns,
+                                   std::string_view goal, const nlohmann::json& context) {
+  assert(validate_namespace_name(ns).is_ok());
+  Result<std::string> normalized = builder.normalize_goal(goal);
+  if (!normalized.is_ok()) return normalized.status();
+  Result<std::string> canonical = canonical_json(context, builder.options().ignored_fields);
+  if (!canonical.is_ok()) return canonical.status();
+  return assemble(builder, ns, std::move(*normalized), std::move(*canonical));
+}
+
+}  // namespace internal
 
 Result<HashAlgorithm> parse_hash_algorithm(std::string_view name) {
   if (name == "sha256") return HashAlgorithm::kSha256;

@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +46,12 @@ class logger;
 }  // namespace spdlog
 
 namespace plancache::server {
+
+// A lane's own planner: one of the two is set.
+struct LanePlanner {
+  std::string url;  // like --planner-url
+  std::string cmd;  // like --planner-cmd
+};
 
 struct ServerConfig {
   // Address to listen on. A non-loopback address needs admin_token.
@@ -152,6 +159,9 @@ struct ServerConfig {
   // (resolve_server_config keeps both consistent). null = the presets with
   // the default namespace taken from the fields above (embedding, tests).
   std::shared_ptr<const NamespacePolicies> namespaces;
+  // The lanes with a planner of their own ([namespaces.x] planner_url /
+  // planner_cmd): a server matter, so not in the library's lane policy.
+  std::map<std::string, LanePlanner, std::less<>> namespace_planners;
 
   // Not settable from outside; for embedding and tests.
   // Time source of the cache; null = system_clock().

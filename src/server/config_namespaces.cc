@@ -50,104 +50,111 @@ Result<std::string> string(const toml::node& node) {
   return s->get();
 }
 
-Status set_max_entries(NamespacePolicy& p, const toml::node& n) {
+// What one [namespaces.<name>] table sets: the library's lane policy, and
+// the server's planner for the lane.
+struct LaneTable {
+  NamespacePolicy& policy;
+  server::LanePlanner& planner;
+};
+
+Status set_max_entries(LaneTable& t, const toml::node& n) {
   auto v = integer(n, kMaxI64);
   if (!v.is_ok()) return v.status();
-  p.max_entries = static_cast<uint64_t>(*v);
+  t.policy.memory.max_entries = static_cast<uint64_t>(*v);
   return Status::ok();
 }
 
-Status set_max_bytes(NamespacePolicy& p, const toml::node& n) {
+Status set_max_bytes(LaneTable& t, const toml::node& n) {
   auto v = integer(n, kMaxI64);
   if (!v.is_ok()) return v.status();
-  p.max_bytes = static_cast<uint64_t>(*v);
+  t.policy.memory.max_bytes = static_cast<uint64_t>(*v);
   return Status::ok();
 }
 
-Status set_default_ttl_s(NamespacePolicy& p, const toml::node& n) {
+Status set_default_ttl_s(LaneTable& t, const toml::node& n) {
   auto v = integer(n, kMaxSeconds);
   if (!v.is_ok()) return v.status();
-  p.default_ttl_ms = *v * 1000;
+  t.policy.default_ttl_ms = *v * 1000;
   return Status::ok();
 }
 
-Status set_compress(NamespacePolicy& p, const toml::node& n) {
+Status set_compress(LaneTable& t, const toml::node& n) {
   auto v = boolean(n);
   if (!v.is_ok()) return v.status();
-  p.compress = *v;
+  t.policy.disk.compress = *v;
   return Status::ok();
 }
 
-Status set_tiers(NamespacePolicy& p, const toml::node& n) {
+Status set_tiers(LaneTable& t, const toml::node& n) {
   const auto* array = n.as_array();
   if (array == nullptr) return expected(R"(an array of "l1", "l2", "shared")", n);
-  std::vector<std::string> tiers;
+  std::vector<TierKind> tiers;
   for (const toml::node& item : *array) {
     const auto* s = item.as_string();
-    if (s == nullptr || (s->get() != "l1" && s->get() != "l2" && s->get() != "shared")) {
-      return expected(R"("l1", "l2" or "shared" in the array)", item);
-    }
-    tiers.push_back(s->get());
+    Result<TierKind> kind = s == nullptr ? Result<TierKind>(Status::invalid_argument("not a string"))
+                                         : parse_tier_kind(s->get());
+    if (!kind.is_ok()) return expected(R"("l1", "l2" or "shared" in the array)", item);
+    tiers.push_back(*kind);
   }
   if (tiers.empty()) return Status::invalid_argument("must name at least one tier");
-  p.tiers = std::move(tiers);
+  t.policy.tiers = std::move(tiers);
   return Status::ok();
 }
 
-Status set_min_compute_ms(NamespacePolicy& p, const toml::node& n) {
+Status set_min_compute_ms(LaneTable& t, const toml::node& n) {
   auto v = integer(n, kMaxI64);
   if (!v.is_ok()) return v.status();
-  p.min_compute_ms = *v;
+  t.policy.min_compute_ms = *v;
   return Status::ok();
 }
 
-Status set_eviction(NamespacePolicy& p, const toml::node& n) {
+Status set_eviction(LaneTable& t, const toml::node& n) {
   auto text = string(n);
   if (!text.is_ok()) return text.status();
   auto policy = parse_eviction_policy(*text);
   if (!policy.is_ok()) return expected(R"("tinylfu" or "lru")", n);
-  p.eviction = *policy;
+  t.policy.memory.eviction = *policy;
   return Status::ok();
 }
 
-Status set_persistent(NamespacePolicy& p, const toml::node& n) {
+Status set_persistent(LaneTable& t, const toml::node& n) {
   auto v = boolean(n);
   if (!v.is_ok()) return v.status();
-  p.persistent = *v;
+  t.policy.disk.persistent = *v;
   return Status::ok();
 }
 
-Status set_stale_while_revalidate_s(NamespacePolicy& p, const toml::node& n) {
+Status set_stale_while_revalidate_s(LaneTable& t, const toml::node& n) {
   auto v = integer(n, kMaxSeconds);
   if (!v.is_ok()) return v.status();
-  p.stale_while_revalidate_s = *v;
+  t.policy.read_through.stale_while_revalidate_s = *v;
   return Status::ok();
 }
 
-Status set_stale_if_error_s(NamespacePolicy& p, const toml::node& n) {
+Status set_stale_if_error_s(LaneTable& t, const toml::node& n) {
   auto v = integer(n, kMaxSeconds);
   if (!v.is_ok()) return v.status();
-  p.stale_if_error_s = *v;
+  t.policy.read_through.stale_if_error_s = *v;
   return Status::ok();
 }
 
-Status set_planner_url(NamespacePolicy& p, const toml::node& n) {
+Status set_planner_url(LaneTable& t, const toml::node& n) {
   auto v = string(n);
   if (!v.is_ok()) return v.status();
-  p.planner_url = std::move(v).value();
+  t.planner.url = std::move(v).value();
   return Status::ok();
 }
 
-Status set_planner_cmd(NamespacePolicy& p, const toml::node& n) {
+Status set_planner_cmd(LaneTable& t, const toml::node& n) {
   auto v = string(n);
   if (!v.is_ok()) return v.status();
-  p.planner_cmd = std::move(v).value();
+  t.planner.cmd = std::move(v).value();
   return Status::ok();
 }
 
 struct NamespaceKey {
   std::string_view name;
-  Status (*apply)(NamespacePolicy&, const toml::node&);
+  Status (*apply)(LaneTable&, const toml::node&);
 };
 
 constexpr std::array<NamespaceKey, 12> kKeys = {{
@@ -188,6 +195,8 @@ Status apply_table(const std::string& name, const toml::node& node, const std::s
   }
   // The preset of that name, or the built-in default for a new name.
   NamespacePolicy policy = NamespacePolicies().get(name);
+  server::LanePlanner planner;
+  LaneTable lane{policy, planner};
   for (const auto& [raw_key, value] : *table) {
     const std::string key = snake_case(raw_key.str());
     const NamespaceKey* known = nullptr;
@@ -196,13 +205,22 @@ Status apply_table(const std::string& name, const toml::node& node, const std::s
     if (known == nullptr) {
       return Status::invalid_argument(source + ": unknown key (expected " + known_keys() + ")");
     }
-    if (Status s = known->apply(policy, value); !s.is_ok()) {
+    if (Status s = known->apply(lane, value); !s.is_ok()) {
       return Status::invalid_argument(source + ": " + s.message());
     }
     if (name == kDefaultNamespace) out->default_keys.insert(key);
   }
   if (Status s = out->policies.set(name, std::move(policy)); !s.is_ok()) {
     return Status::invalid_argument(where + ": " + s.message());
+  }
+  if (!planner.url.empty() && !planner.cmd.empty()) {
+    return Status::invalid_argument(where + ": namespace '" + name +
+                                    "': give planner_url or planner_cmd, not both");
+  }
+  if (planner.url.empty() && planner.cmd.empty()) {
+    out->planners.erase(name);
+  } else {
+    out->planners[name] = std::move(planner);
   }
   return Status::ok();
 }
@@ -237,11 +255,11 @@ struct DefaultLink {
 
 constexpr std::array<DefaultLink, 4> kDefaultLinks = {{
     {"l1_max_entries", "max_entries",
-     [](const server::ServerConfig& c, NamespacePolicy& p) { p.max_entries = c.l1_max_entries; },
-     [](const NamespacePolicy& p, server::ServerConfig& c) { c.l1_max_entries = p.max_entries; }},
+     [](const server::ServerConfig& c, NamespacePolicy& p) { p.memory.max_entries = c.l1_max_entries; },
+     [](const NamespacePolicy& p, server::ServerConfig& c) { c.l1_max_entries = p.memory.max_entries; }},
     {"l1_max_bytes", "max_bytes",
-     [](const server::ServerConfig& c, NamespacePolicy& p) { p.max_bytes = c.l1_max_bytes; },
-     [](const NamespacePolicy& p, server::ServerConfig& c) { c.l1_max_bytes = p.max_bytes; }},
+     [](const server::ServerConfig& c, NamespacePolicy& p) { p.memory.max_bytes = c.l1_max_bytes; },
+     [](const NamespacePolicy& p, server::ServerConfig& c) { c.l1_max_bytes = p.memory.max_bytes; }},
     {"default_ttl_s", "default_ttl_s",
      [](const server::ServerConfig& c, NamespacePolicy& p) {
        p.default_ttl_ms = c.default_ttl_s * 1000;
@@ -273,6 +291,7 @@ Status finish_namespaces(NamespaceTables tables,
   }
   PLANCACHE_RETURN_IF_ERROR(tables.policies.set(std::string(kDefaultNamespace), std::move(policy)));
   config.namespaces = std::make_shared<const NamespacePolicies>(std::move(tables.policies));
+  config.namespace_planners = std::move(tables.planners);
   return Status::ok();
 }
 

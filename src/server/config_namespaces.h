@@ -30,6 +30,8 @@ struct NamespaceTables {
   NamespacePolicies policies;
   // The keys (snake_case) that [namespaces.default] gave explicitly.
   std::set<std::string, std::less<>> default_keys;
+  // The lanes that name a planner of their own.
+  std::map<std::string, server::LanePlanner, std::less<>> planners;
 };
 
 // Applies `node`, the value of the file's top-level `namespaces` key, to

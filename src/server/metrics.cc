@@ -21,6 +21,12 @@ double rate(uint64_t hits, uint64_t misses) {
   return total == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(total);
 }
 
+json tier_names(const std::vector<TierKind>& tiers) {
+  json names = json::array();
+  for (TierKind t : tiers) names.push_back(tier_kind_name(t));
+  return names;
+}
+
 json namespace_json(const NamespaceCounters& c) {
   return {{"entries", c.entries},
           {"bytes", c.bytes},
@@ -34,14 +40,14 @@ json namespace_json(const NamespaceCounters& c) {
 json policy_json(const std::string& ns, const NamespacePolicies& policies) {
   const NamespacePolicy& p = policies.get(ns);
   return {{"lane", policies.configured(ns) ? ns : std::string(kDefaultNamespace)},
-          {"max_entries", p.max_entries},
-          {"max_bytes", p.max_bytes},
+          {"max_entries", p.memory.max_entries},
+          {"max_bytes", p.memory.max_bytes},
           {"default_ttl_s", p.default_ttl_ms / 1000},
           {"min_compute_ms", p.min_compute_ms},
-          {"tiers", p.tiers},
-          {"eviction", p.eviction == EvictionPolicy::kLru ? "lru" : "tinylfu"},
-          {"compress", p.compress},
-          {"persistent", p.persistent}};
+          {"tiers", tier_names(p.tiers)},
+          {"eviction", p.memory.eviction == EvictionPolicy::kLru ? "lru" : "tinylfu"},
+          {"compress", p.disk.compress},
+          {"persistent", p.disk.persistent}};
 }
 
 // {"<ns>": {"<tier>": counters, ..., "policy": {...}}}: every namespace a
@@ -56,7 +62,7 @@ json namespaces_json(const CacheStats& stats, const NamespacePolicies* policies)
     for (const auto& [ns, policy] : policies->all()) {
       json& doc = out[ns];
       for (const TierStats& t : stats.tiers) {
-        if (policy.uses_tier(t.name) && !doc.contains(t.name)) {
+        if (policy.uses(t.kind) && !doc.contains(t.name)) {
           doc[t.name] = namespace_json(NamespaceCounters{});
         }
       }
@@ -337,7 +343,7 @@ json stats_document(CacheStats stats, const HttpCounters& http, double uptime_s,
   // The PlanCache setting of that name (PLAN_CACHE_MAXSIZE): the default
   // lane's bound. The whole L1's (the sum over lanes) is tiers[l1].
   doc["l1_max_size"] = l1 == nullptr   ? 0
-                       : policies != nullptr ? policies->get(kDefaultNamespace).max_entries
+                       : policies != nullptr ? policies->get(kDefaultNamespace).memory.max_entries
                                              : l1->max_entries;
   doc["l1_hits"] = l1 ? l1->hits : 0;
   doc["l1_misses"] = l1 ? l1->misses : 0;

@@ -42,13 +42,10 @@ Result<std::unique_ptr<Planning>> make_planning(const server::ServerConfig& conf
   if (!global.is_ok()) return global.status();
   options.planner = std::move(global).value();
   std::shared_ptr<const NamespacePolicies> policies = config.namespaces;
-  if (policies) {
-    for (const auto& [ns, policy] : policies->all()) {
-      auto planner = planner_from(config, policy.planner_url, policy.planner_cmd,
-                                  "[namespaces." + ns + "]");
-      if (!planner.is_ok()) return planner.status();
-      if (*planner) options.namespace_planners.emplace(ns, std::move(planner).value());
-    }
+  for (const auto& [ns, lane] : config.namespace_planners) {
+    auto planner = planner_from(config, lane.url, lane.cmd, "[namespaces." + ns + "]");
+    if (!planner.is_ok()) return planner.status();
+    if (*planner) options.namespace_planners.emplace(ns, std::move(planner).value());
   }
   if (!options.planner && options.namespace_planners.empty()) {
     return std::unique_ptr<Planning>();

@@ -85,12 +85,12 @@ Planner* Planning::planner_for(std::string_view ns) const {
 
 int64_t Planning::stale_grace_ms(std::string_view ns) const {
   const NamespacePolicy& p = policies_->get(ns);
-  return seconds_to_ms(std::max(p.stale_while_revalidate_s, p.stale_if_error_s));
+  return p.read_through.stale_grace_ms();
 }
 
 bool Planning::may_serve_while_revalidating(std::string_view ns, const Entry& entry,
                                             int64_t now_ms) const {
-  const int64_t window = seconds_to_ms(policies_->get(ns).stale_while_revalidate_s);
+  const int64_t window = seconds_to_ms(policies_->get(ns).read_through.stale_while_revalidate_s);
   return window > 0 && entry.meta.fresh_until_ms != 0 &&
          now_ms - entry.meta.fresh_until_ms < window;
 }
@@ -194,7 +194,7 @@ PlanOutcome Planning::call_planner(const CacheKey& key, const PlanRequest& reque
   if (!plan.is_ok()) {
     planner_errors_.fetch_add(1, std::memory_order_relaxed);
     const int64_t now = cache_.clock().now_ms();
-    const int64_t window = seconds_to_ms(policy.stale_if_error_s);
+    const int64_t window = seconds_to_ms(policy.read_through.stale_if_error_s);
     if (stale != nullptr && window > 0 && stale->meta.fresh_until_ms != 0 &&
         now - stale->meta.fresh_until_ms < window && !stale->meta.expired_at(now)) {
       stale_served_.fetch_add(1, std::memory_order_relaxed);
@@ -206,7 +206,7 @@ PlanOutcome Planning::call_planner(const CacheKey& key, const PlanRequest& reque
   put.compute_ms = static_cast<uint32_t>(std::clamp<int64_t>(elapsed_ms, 0, UINT32_MAX));
   put.stale_grace_ms = stale_grace_ms(key.ns());
   auto value = std::make_shared<const Bytes>(std::move(plan).value());
-  if (options_.store && static_cast<int64_t>(put.compute_ms) >= policy.min_compute_ms) {
+  if (options_.store && policy.worth_storing(put.compute_ms)) {
     // A failed store only costs a later recompute; the caller still gets the
     // plan -- unless the plan is over the one size bound of a plan.
     Status stored = cache_.put(key, value, put);

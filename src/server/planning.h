@@ -50,7 +50,7 @@ namespace plancache::internal {
 struct PlanningOptions {
   // Server-wide planner; null = none (namespaces may have their own).
   std::shared_ptr<Planner> planner;
-  // Per-namespace planners (NamespacePolicy::planner_url / planner_cmd).
+  // Per-namespace planners (ServerConfig::namespace_planners).
   std::map<std::string, std::shared_ptr<Planner>, std::less<>> namespace_planners;
   // Planner calls running at once (pool threads). Default: 8.
   unsigned max_concurrent = 8;

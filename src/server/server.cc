@@ -77,11 +77,7 @@ Status check_startup(const ServerConfig& config, const tcp::endpoint& endpoint) 
 // Planner calls that may hold a socket or pipes at once, over every planner.
 uint64_t planner_slots(const ServerConfig& config) {
   uint64_t planners = config.planner_url.empty() && config.planner_cmd.empty() ? 0 : 1;
-  if (config.namespaces) {
-    for (const auto& [ns, policy] : config.namespaces->all()) {
-      if (!policy.planner_url.empty() || !policy.planner_cmd.empty()) ++planners;
-    }
-  }
+  planners += config.namespace_planners.size();
   return planners * (uint64_t{config.planner_max_concurrent} + config.max_background_refreshes);
 }
 

@@ -62,7 +62,7 @@ class CountedChannel final : public ReplyChannel {
 Status wipe_transient_namespaces(Tier& disk, const NamespacePolicies& policies,
                                  spdlog::logger* logger) {
   for (const auto& [ns, counters] : disk.stats().namespaces) {
-    if (policies.get(ns).persistent || counters.entries == 0) continue;
+    if (policies.get(ns).disk.persistent || counters.entries == 0) continue;
     Selector selector;
     selector.ns = ns;
     Result<uint64_t> n = disk.invalidate(selector);
@@ -86,7 +86,9 @@ Result<std::unique_ptr<Tier>> open_disk_tier(const server::ServerConfig& config,
   l2.max_bytes = config.l2_max_bytes;
   l2.sync_writes = config.sync_writes;
   l2.clock = clock;
-  l2.compress_namespace = [policies](std::string_view ns) { return policies->get(ns).compress; };
+  l2.compress_namespace = [policies](std::string_view ns) {
+    return policies->get(ns).disk.compress;
+  };
   for (const auto& [ns, policy] : policies->all()) l2.kept_namespaces.push_back(ns);
   l2.wal_recovery =
       config.disk_recovery == "strict" ? WalRecovery::kStrict : WalRecovery::kPointInTime;
@@ -135,7 +137,8 @@ Result<std::unique_ptr<Service>> Service::create(const server::ServerConfig& con
   // L1: one memory tier per lane, bounded and evicting by the lane's policy.
   MemoryTierOptions l1;
   l1.clock = clock;
-  auto tier = new_namespaced_tier("l1", **policies, memory_sub_tier_factory(std::move(l1)));
+  auto tier = new_namespaced_tier(TierKind::kMemory, **policies,
+                                  memory_sub_tier_factory(std::move(l1)));
   if (!tier.is_ok()) return tier.status();
 
   CacheOptions options;

@@ -6,7 +6,7 @@
 
 #include "core/canonical_json.h"
 #include "core/utf8.h"
-#include "plancache/namespace_policy.h"
+#include "plancache/entry.h"
 
 namespace plancache::internal {
 namespace {

@@ -18,14 +18,15 @@
 
 namespace plancache::internal {
 
-inline constexpr size_t kMaxNamespaceBytes = 64;
 inline constexpr size_t kMaxUserKeyBytes = 512;
 // Deeper JSON is refused: it would only serve to exhaust the stack of a
 // recursive serialiser.
 inline constexpr size_t kMaxRequestJsonDepth = 256;
 
 // plancache::validate_namespace_name (1–64 bytes of [A-Za-z0-9_.-], not
-// starting with '.' or '-'), its message prefixed with the quoted name.
+// starting with '.' or '-'), its message prefixed with the quoted name. The
+// server's one namespace check: run where a request's namespace is read
+// (plan fields, entry paths, selectors); nothing after it checks again.
 Status validate_namespace(std::string_view ns);
 // 1–512 bytes of valid UTF-8 without NUL or other control characters.
 Status validate_user_key(std::string_view key);

@@ -8,6 +8,7 @@
 #include "cache/namespaced_tier.h"
 #include "plancache/cache.h"
 #include "plancache/memory_tier.h"
+#include "support/broken_tier.h"
 
 namespace plancache {
 namespace {
@@ -18,25 +19,14 @@ CacheKey user(std::string_view ns, std::string_view id) { return CacheKey(ns, Ke
 std::unique_ptr<Tier> memory(std::shared_ptr<Clock> clock, std::string name) {
   MemoryTierOptions o;
   o.clock = std::move(clock);
+  // A memory tier named "l2" or "shared" stands in for that layer.
+  if (Result<TierKind> kind = parse_tier_kind(name); kind.is_ok()) o.kind = *kind;
   o.name = std::move(name);
   o.shards = 4;
   return std::move(new_memory_tier(std::move(o))).value();
 }
 
-// A tier whose every call fails (an unreachable external tier).
-class BrokenTier final : public Tier {
- public:
-  std::string_view name() const override { return "broken"; }
-  Result<EntryPtr> get(const CacheKey&) override { return fail(); }
-  Status put(const CacheKey&, EntryPtr) override { return fail(); }
-  Result<bool> erase(const CacheKey&) override { return fail(); }
-  Result<uint64_t> invalidate(const Selector&) override { return fail(); }
-  Result<std::vector<ListedEntry>> list(const Selector&, size_t) override { return fail(); }
-  TierStats stats() const override { return TierStats{}; }
-
- private:
-  static Status fail() { return Status::unavailable("down"); }
-};
+using testing::BrokenTier;  // every call fails (an unreachable external tier)
 
 std::vector<std::string> ids(const std::vector<ListedEntry>& rows) {
   std::vector<std::string> out;
@@ -127,7 +117,7 @@ TEST(NamespacedTierListTest, RoutesByNamespaceAndMergesWithout) {
   MemoryTierOptions base;
   base.shards = 1;
   auto made =
-      internal::new_namespaced_tier("l1", policies, internal::memory_sub_tier_factory(base));
+      internal::new_namespaced_tier(TierKind::kMemory, policies, internal::memory_sub_tier_factory(base));
   ASSERT_TRUE(made.is_ok()) << made.status().to_string();
   Tier& tier = **made;
   for (const auto& [ns, id] : std::vector<std::pair<std::string, std::string>>{

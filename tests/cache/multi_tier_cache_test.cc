@@ -7,6 +7,7 @@
 
 #include "plancache/cache.h"
 #include "plancache/memory_tier.h"
+#include "support/broken_tier.h"
 
 namespace plancache {
 namespace {
@@ -17,6 +18,8 @@ std::unique_ptr<Tier> memory(std::shared_ptr<Clock> clock, std::string name,
                              uint64_t max_entries = 1000) {
   MemoryTierOptions o;
   o.clock = std::move(clock);
+  // A memory tier named "l2" or "shared" stands in for that layer.
+  if (Result<TierKind> kind = parse_tier_kind(name); kind.is_ok()) o.kind = *kind;
   o.name = std::move(name);
   o.max_entries = max_entries;
   o.shards = 4;
@@ -25,49 +28,7 @@ std::unique_ptr<Tier> memory(std::shared_ptr<Clock> clock, std::string name,
   return std::move(r).value();
 }
 
-// A tier that fails every call: stands for an unreachable external tier.
-class BrokenTier final : public Tier {
- public:
-  std::string_view name() const override { return "broken"; }
-  Result<EntryPtr> get(const CacheKey&) override { return fail(); }
-  Status put(const CacheKey&, EntryPtr) override { return fail(); }
-  Result<bool> erase(const CacheKey&) override { return fail(); }
-  Result<uint64_t> invalidate(const Selector&) override { return fail(); }
-  TierStats stats() const override {
-    TierStats s;
-    s.name = "broken";
-    s.connected = false;
-    s.errors = calls_.load();
-    return s;
-  }
-
- private:
-  Status fail() {
-    calls_.fetch_add(1);
-    return Status::unavailable("broken tier");
-  }
-  std::atomic<uint64_t> calls_{0};
-};
-
-// A real tier whose puts fail while `refuse` is set (a full disk).
-class RefusingTier final : public Tier {
- public:
-  RefusingTier(std::unique_ptr<Tier> inner, const std::atomic<bool>& refuse)
-      : inner_(std::move(inner)), refuse_(refuse) {}
-  std::string_view name() const override { return inner_->name(); }
-  Result<EntryPtr> get(const CacheKey& k) override { return inner_->get(k); }
-  Status put(const CacheKey& k, EntryPtr e) override {
-    if (refuse_.load()) return Status::unavailable("refusing writes");
-    return inner_->put(k, std::move(e));
-  }
-  Result<bool> erase(const CacheKey& k) override { return inner_->erase(k); }
-  Result<uint64_t> invalidate(const Selector& s) override { return inner_->invalidate(s); }
-  TierStats stats() const override { return inner_->stats(); }
-
- private:
-  std::unique_ptr<Tier> inner_;
-  const std::atomic<bool>& refuse_;
-};
+using testing::BrokenTier;  // fails every call: stands for an unreachable external tier
 
 // Polls `cond` until true or a generous deadline; fails the test on timeout.
 template <typename Cond>
@@ -249,21 +210,22 @@ TEST(CacheDegradation, BrokenTierIsSkippedNotFatal) {
 
 TEST(CacheDegradation, FailedPutKeepsFasterTiersInStepWithTheSlowerOne) {
   auto clock = std::make_shared<FakeClock>();
-  std::atomic<bool> refuse{false};
   CacheOptions o;
   o.clock = clock;
   o.tiers.push_back(memory(clock, "l1"));
-  o.tiers.push_back(std::make_unique<RefusingTier>(memory(clock, "l2"), refuse));
+  auto l2 = std::make_unique<BrokenTier>(memory(clock, "l2"));  // a disk that may refuse puts
+  BrokenTier* refusing = l2.get();
+  o.tiers.push_back(std::move(l2));
   auto cache = std::move(new_cache(std::move(o))).value();
   const CacheKey key{"default", KeyKind::kPlan, "x"};
   ASSERT_TRUE(cache->put(key, bytes("old"), {}).is_ok());
-  refuse = true;
+  refusing->fail(BrokenTier::kPut);
   EXPECT_EQ(cache->put(key, bytes("new"), {}).code(), StatusCode::kUnavailable);
   Lookup found = cache->get(key);
   ASSERT_TRUE(found.hit());
   EXPECT_EQ(*found.entry->value, "old") << "the refused value is served nowhere";
   EXPECT_EQ(found.tier, "l2") << "l1 dropped the key, so what is served is what l2 holds";
-  refuse = false;
+  refusing->fail(0);
   ASSERT_TRUE(cache->put(key, bytes("new"), {}).is_ok());
   EXPECT_EQ(*cache->get(key).entry->value, "new");
   EXPECT_EQ(cache->get(key).tier, "l1");

@@ -23,10 +23,10 @@ TEST(NamespaceName, RejectsHostileNames) {
 
 TEST(NamespacePolicies, ReadThroughFieldsDefaultToOff) {
   const NamespacePolicy p;
-  EXPECT_EQ(p.stale_while_revalidate_s, 0);
-  EXPECT_EQ(p.stale_if_error_s, 0);
-  EXPECT_EQ(p.planner_url, "") << "empty = the server-wide planner";
-  EXPECT_EQ(p.planner_cmd, "");
+  EXPECT_EQ(p.read_through.stale_while_revalidate_s, 0);
+  EXPECT_EQ(p.read_through.stale_if_error_s, 0);
+  EXPECT_EQ(p.read_through.stale_grace_ms(), 0);
+  // (A lane's planner is the server's: ConfigTest.NamespacePlannerIsOneOfUrlOrCommand.)
 }
 
 TEST(NamespacePolicies, PresetsAndFallback) {
@@ -37,37 +37,33 @@ TEST(NamespacePolicies, PresetsAndFallback) {
   EXPECT_FALSE(p.configured("mine"));
   EXPECT_EQ(&p.get("mine"), &p.get("default"));
   EXPECT_EQ(p.get("checkpoints").default_ttl_ms, 0) << "checkpoints never expire";
-  EXPECT_FALSE(p.get("checkpoints").uses_tier("shared"));
+  EXPECT_FALSE(p.get("checkpoints").uses(TierKind::kShared));
   EXPECT_GT(p.get("docs").default_ttl_ms, p.get("standard").default_ttl_ms);
 }
 
 TEST(NamespacePolicies, SetValidates) {
   NamespacePolicies p;
   NamespacePolicy bad;
-  bad.tiers = {"l1", "l9"};
-  Status s = p.set("mine", bad);
-  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(s.message().find("l9"), std::string::npos);
+  // An unknown tier name cannot reach a policy any more: it is a TierKind.
+  EXPECT_EQ(parse_tier_kind("l9").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(parse_tier_kind("l9").status().message().find("l9"), std::string::npos);
+  EXPECT_EQ(*parse_tier_kind("shared"), TierKind::kShared);
   bad.tiers = {};
   EXPECT_FALSE(p.set("mine", bad).is_ok()) << "no tier at all";
-  bad.tiers = {"l1"};
+  bad.tiers = {TierKind::kMemory};
   bad.default_ttl_ms = -1;
   EXPECT_FALSE(p.set("mine", bad).is_ok());
   bad.default_ttl_ms = 0;
-  bad.stale_while_revalidate_s = -1;
+  bad.read_through.stale_while_revalidate_s = -1;
   EXPECT_NE(p.set("mine", bad).message().find("stale_while_revalidate_s"), std::string::npos);
-  bad.stale_while_revalidate_s = 0;
-  bad.stale_if_error_s = -1;
+  bad.read_through.stale_while_revalidate_s = 0;
+  bad.read_through.stale_if_error_s = -1;
   EXPECT_NE(p.set("mine", bad).message().find("stale_if_error_s"), std::string::npos);
-  bad.stale_if_error_s = 0;
-  bad.planner_url = "http://127.0.0.1:1/plan";
-  bad.planner_cmd = "planner";
-  EXPECT_NE(p.set("mine", bad).message().find("not both"), std::string::npos);
   EXPECT_FALSE(p.configured("mine")) << "a refused policy is not stored";
   EXPECT_FALSE(p.set("../x", NamespacePolicy{}).is_ok());
   NamespacePolicy unbounded;
-  unbounded.max_entries = 0;  // 0 = unbounded, as for the memory tier
-  unbounded.max_bytes = 0;
+  unbounded.memory.max_entries = 0;  // 0 = unbounded, as for the memory tier
+  unbounded.memory.max_bytes = 0;
   EXPECT_TRUE(p.set("big", unbounded).is_ok());
   EXPECT_TRUE(p.set("mine", NamespacePolicy{}).is_ok());
   EXPECT_TRUE(p.configured("mine"));
@@ -78,17 +74,18 @@ class PolicyCacheTest : public ::testing::Test {
   void SetUp() override {
     auto policies = std::make_shared<NamespacePolicies>();
     NamespacePolicy tiny;
-    tiny.max_entries = 3;
+    tiny.memory.max_entries = 3;
     tiny.default_ttl_ms = 500;
-    tiny.tiers = {"l1"};
+    tiny.tiers = {TierKind::kMemory};
     tiny.min_compute_ms = 100;
     ASSERT_TRUE(policies->set("tiny", tiny).is_ok());
     MemoryTierOptions base;
     base.clock = clock_;
-    auto l1 = internal::new_namespaced_tier("l1", *policies,
+    auto l1 = internal::new_namespaced_tier(TierKind::kMemory, *policies,
                                             internal::memory_sub_tier_factory(base));
     ASSERT_TRUE(l1.is_ok()) << l1.status().to_string();
     base.name = "l2";
+    base.kind = TierKind::kDisk;  // a memory tier standing in for the disk tier
     auto l2 = new_memory_tier(base);
     ASSERT_TRUE(l2.is_ok());
     CacheOptions o;

@@ -52,6 +52,7 @@ class GatedTier final : public Tier {
     return written_;
   }
 
+  TierKind kind() const override { return inner_->kind(); }
   std::string_view name() const override { return inner_->name(); }
   Result<EntryPtr> get(const CacheKey& k) override { return inner_->get(k); }
   Status put(const CacheKey& k, EntryPtr e) override {
@@ -301,6 +302,7 @@ TEST_F(WriteBehindTest, ConcurrentWritersOverDiskLoseNothingAcrossReopen) {
     options.clock = clock_;
     struct Shared final : Tier {  // hands the shared disk to the decorator
       explicit Shared(std::shared_ptr<Tier> t) : t_(std::move(t)) {}
+      TierKind kind() const override { return t_->kind(); }
       std::string_view name() const override { return t_->name(); }
       Result<EntryPtr> get(const CacheKey& k) override { return t_->get(k); }
       Status put(const CacheKey& k, EntryPtr e) override { return t_->put(k, std::move(e)); }

@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -21,7 +22,8 @@ using tcp = asio::ip::tcp;
 using ::testing::HasSubstr;
 
 // Accepts one connection on an ephemeral loopback port, records the request,
-// answers with `status` and `body`.
+// answers with `status` and `body` — or, given raw text, writes that as the
+// answer and waits for the client to close.
 class OneShotServer {
  public:
   OneShotServer(http::status status, std::string body)
@@ -29,17 +31,24 @@ class OneShotServer {
     thread_ = std::thread([this, status, body = std::move(body)] {
       beast::error_code ec;
       tcp::socket socket(ioc_);
-      acceptor_.accept(socket, ec);
-      if (ec) return;
-      beast::flat_buffer buffer;
-      http::read(socket, buffer, request_, ec);
-      if (ec) return;
+      if (!accept_request(socket)) return;
       http::response<http::string_body> res{status, 11};
       res.set(http::field::content_type, "application/json");
       res.body() = body;
       res.prepare_payload();
       http::write(socket, res, ec);
       socket.shutdown(tcp::socket::shutdown_both, ec);
+    });
+  }
+  explicit OneShotServer(std::string raw_answer)
+      : acceptor_(ioc_, {asio::ip::make_address("127.0.0.1"), 0}) {
+    thread_ = std::thread([this, raw = std::move(raw_answer)] {
+      beast::error_code ec;
+      tcp::socket socket(ioc_);
+      if (!accept_request(socket)) return;
+      asio::write(socket, asio::buffer(raw), ec);
+      char byte = 0;
+      socket.read_some(asio::buffer(&byte, 1), ec);  // until the client closes
     });
   }
   ~OneShotServer() { join(); }
@@ -51,6 +60,15 @@ class OneShotServer {
   const http::request<http::string_body>& request() const { return request_; }
 
  private:
+  bool accept_request(tcp::socket& socket) {
+    beast::error_code ec;
+    acceptor_.accept(socket, ec);
+    if (ec) return false;
+    beast::flat_buffer buffer;
+    http::read(socket, buffer, request_, ec);
+    return !ec;
+  }
+
   asio::io_context ioc_;
   tcp::acceptor acceptor_;
   http::request<http::string_body> request_;
@@ -96,6 +114,19 @@ TEST(HttpClientTest, ErrorStatusIsAnAnswerNotAFailure) {
   ASSERT_TRUE(response.is_ok());
   EXPECT_EQ(response->status, 404);
   EXPECT_FALSE(server.request().count(http::field::authorization));
+}
+
+TEST(HttpClientTest, ContentLengthOverTheLimitIsRefusedBeforeTheBody) {
+  // The header and the first body bytes arrive together, the rest never:
+  // only refusing the Content-Length fails this send before its 30 s timeout.
+  OneShotServer server("HTTP/1.1 200 OK\r\nContent-Length: " +
+                       std::to_string(HttpClient::kMaxResponseBytes + 1) + "\r\n\r\n{\"x\":");
+  HttpClient client(loopback(server.port()), std::chrono::seconds(30));
+  Result<HttpResponse> response = client.send({HttpMethod::kGet, "/v1/stats", "", ""});
+  ASSERT_FALSE(response.is_ok());
+  EXPECT_EQ(response.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(response.status().message(),
+              HasSubstr("larger than " + std::to_string(HttpClient::kMaxResponseBytes)));
 }
 
 TEST(HttpClientTest, TimesOutWhenTheServerNeverAnswers) {

@@ -1,160 +1,16 @@
-// Tier conformance: the behaviour every plancache::Tier must show, whatever
-// stores it (memory today; RocksDB and Redis slot in later). One gtest
-// TYPED_TEST suite, run once per tier factory, as Caffeine runs its
-// behaviour suites over every cache configuration.
-//
-// Adding a tier: write a factory struct like MemoryTierFactory below (name,
-// capability flags, make()) and add it to the TierFactories type list. A
-// factory whose backing service is unavailable (e.g. no redis-server) returns
-// `unavailable` from make(), and the suite skips for it.
-//
-// The tests use only the Tier interface, a FakeClock for time, and compare
-// entries by content (a remote tier returns copies, the memory tier the very
-// object).
-#include <gtest/gtest.h>
-#include <unistd.h>
-
+// Tier conformance: reads, writes, expiry, invalidation, stats and
+// concurrency (the suite and its tiers: tier_conformance.h).
 #include <atomic>
-#include <filesystem>
-#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "plancache/clock.h"
-#include "plancache/disk_tier.h"
-#include "plancache/entry.h"
-#include "plancache/memory_tier.h"
-#include "plancache/tier.h"
+#include "conformance/tier_conformance.h"
 
-namespace plancache {
+namespace plancache::conformance {
 namespace {
 
-constexpr int64_t kT0 = 1'790'000'000'000;
-
-// --- factories -------------------------------------------------------------------
-
-struct MemoryTierFactory {
-  static constexpr const char* kName = "memory";
-  // invalidate() returns exact counts (not an estimate).
-  static constexpr bool kExactCounts = true;
-  // Expiry is judged against the Clock passed to make() (so a FakeClock can
-  // drive it).
-  static constexpr bool kClockDrivenExpiry = true;
-
-  static Result<std::unique_ptr<Tier>> make(std::shared_ptr<Clock> clock) {
-    MemoryTierOptions o;
-    o.clock = std::move(clock);
-    o.kept_namespaces = {"kept"};
-    return new_memory_tier(std::move(o));
-  }
-};
-
-// The disk tier (RocksDB): one fresh store per test, in a directory under
-// /tmp that is removed at exit (after every test has closed its tier).
-struct DiskTierFactory {
-  static constexpr const char* kName = "disk";
-  static constexpr bool kExactCounts = true;
-  static constexpr bool kClockDrivenExpiry = true;
-
-  static Result<std::unique_ptr<Tier>> make(std::shared_ptr<Clock> clock) {
-    struct Root {
-      std::string path = std::filesystem::temp_directory_path() /
-                         ("plancache-conformance-" + std::to_string(::getpid()));
-      ~Root() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-      }
-    };
-    static Root root;
-    static std::atomic<int> next{0};
-    DiskTierOptions o;
-    o.path = root.path + "/" + std::to_string(next++);
-    o.clock = std::move(clock);
-    o.kept_namespaces = {"kept"};
-    return new_disk_tier(std::move(o));
-  }
-};
-
-// --- the suite --------------------------------------------------------------------
-
-template <typename Factory>
-class TierConformance : public ::testing::Test {
- protected:
-  void SetUp() override {
-    Result<std::unique_ptr<Tier>> made = Factory::make(clock_);
-    if (!made.is_ok() && made.status().code() == StatusCode::kUnavailable) {
-      GTEST_SKIP() << Factory::kName << " tier unavailable: " << made.status().to_string();
-    }
-    ASSERT_TRUE(made.is_ok()) << made.status().to_string();
-    tier_ = std::move(made.value());
-  }
-
-  EntryPtr entry(std::string value, int64_t ttl_ms = 0, std::vector<std::string> tags = {}) {
-    return make_entry(std::make_shared<const Bytes>(std::move(value)), clock_->now_ms(), ttl_ms,
-                      /*compute_ms=*/12, std::move(tags));
-  }
-  void put(const CacheKey& key, const EntryPtr& e) {
-    Status st = tier_->put(key, e);
-    ASSERT_TRUE(st.is_ok()) << st.to_string();
-  }
-  EntryPtr get(const CacheKey& key) {
-    Result<EntryPtr> r = tier_->get(key);
-    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
-    return r.is_ok() ? *r : nullptr;
-  }
-  uint64_t invalidate(const Selector& s) {
-    Result<uint64_t> r = tier_->invalidate(s);
-    EXPECT_TRUE(r.is_ok()) << r.status().to_string();
-    return r.is_ok() ? *r : 0;
-  }
-  // Checks a count returned by invalidate(): exact where the tier promises it.
-  static void expect_count(uint64_t got, uint64_t want) {
-    if (Factory::kExactCounts) {
-      EXPECT_EQ(got, want);
-    } else {
-      EXPECT_GE(got, want);
-    }
-  }
-  static void expect_same(const EntryPtr& got, const EntryPtr& want) {
-    ASSERT_NE(got, nullptr);
-    EXPECT_EQ(*got->value, *want->value);
-    EXPECT_EQ(got->meta.created_ms, want->meta.created_ms);
-    EXPECT_EQ(got->meta.expires_ms, want->meta.expires_ms);
-    EXPECT_EQ(got->meta.compute_ms, want->meta.compute_ms);
-    EXPECT_EQ(got->meta.tags, want->meta.tags);
-  }
-
-  std::shared_ptr<FakeClock> clock_ = std::make_shared<FakeClock>(kT0);
-  std::unique_ptr<Tier> tier_;
-};
-
-using TierFactories = ::testing::Types<MemoryTierFactory, DiskTierFactory>;
-
-class FactoryNames {
- public:
-  template <typename T>
-  static std::string GetName(int) {
-    return T::kName;
-  }
-};
-TYPED_TEST_SUITE(TierConformance, TierFactories, FactoryNames);
-
-CacheKey plan(std::string_view ns, std::string_view id) { return CacheKey(ns, KeyKind::kPlan, id); }
-CacheKey user(std::string_view ns, std::string_view id) { return CacheKey(ns, KeyKind::kUser, id); }
-
-Selector by_tag(std::string tag) {
-  Selector s;
-  s.tag = std::move(tag);
-  return s;
-}
-Selector by_ns(std::string ns) {
-  Selector s;
-  s.ns = std::move(ns);
-  return s;
-}
-
-TYPED_TEST(TierConformance, HasAName) { EXPECT_FALSE(this->tier_->name().empty()); }
+TYPED_TEST(TierConformance, HasAName) { EXPECT_FALSE(this->tier()->name().empty()); }
 
 TYPED_TEST(TierConformance, MissPutHit) {
   const CacheKey k = plan("docs", "a1b2c3");
@@ -174,11 +30,11 @@ TYPED_TEST(TierConformance, PutReplaces) {
 
 TYPED_TEST(TierConformance, EraseSaysWhetherTheKeyWasThere) {
   const CacheKey k = plan("docs", "k");
-  EXPECT_FALSE(*this->tier_->erase(k));
+  EXPECT_FALSE(*this->tier()->erase(k));
   this->put(k, this->entry("1"));
-  EXPECT_TRUE(*this->tier_->erase(k));
+  EXPECT_TRUE(*this->tier()->erase(k));
   EXPECT_EQ(this->get(k), nullptr);
-  EXPECT_FALSE(*this->tier_->erase(k));
+  EXPECT_FALSE(*this->tier()->erase(k));
 }
 
 TYPED_TEST(TierConformance, NamespaceKindAndIdAllTellKeysApart) {
@@ -212,11 +68,11 @@ TYPED_TEST(TierConformance, TtlExpiresOnTheClock) {
   // Expired entries are not removed by erase / invalidate either: they are gone.
   this->put(k, this->entry("3", 10));
   this->clock_->advance_ms(10);
-  EXPECT_FALSE(*this->tier_->erase(k));
+  EXPECT_FALSE(*this->tier()->erase(k));
   this->put(k, this->entry("4", 10));
   this->clock_->advance_ms(10);
   this->expect_count(this->invalidate(by_ns("docs")), 1);  // only `forever`
-  (void)this->tier_->purge_expired();
+  (void)this->tier()->purge_expired();
   EXPECT_EQ(this->get(forever), nullptr);
 }
 
@@ -226,7 +82,7 @@ TYPED_TEST(TierConformance, PurgeExpiredRemovesOnlyExpired) {
     this->put(plan("ns", "e" + std::to_string(i)), this->entry("x", i < 6 ? 100 : 0));
   }
   this->clock_->advance_ms(100);
-  this->expect_count(this->tier_->purge_expired(), 6);
+  this->expect_count(this->tier()->purge_expired(), 6);
   EXPECT_NE(this->get(plan("ns", "e7")), nullptr);
   EXPECT_EQ(this->get(plan("ns", "e2")), nullptr);
 }
@@ -301,16 +157,16 @@ TYPED_TEST(TierConformance, EmptySelectorRemovesEverything) {
   }
   this->expect_count(this->invalidate(Selector{}), 20);
   EXPECT_EQ(this->get(plan("a", "1")), nullptr);
-  EXPECT_EQ(this->tier_->stats().entries, 0u);
+  EXPECT_EQ(this->tier()->stats().entries, 0u);
 }
 
 TYPED_TEST(TierConformance, MalformedSelectorsAreRejected) {
   Selector empty_tag;
   empty_tag.tag = "";
-  EXPECT_EQ(this->tier_->invalidate(empty_tag).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->tier()->invalidate(empty_tag).status().code(), StatusCode::kInvalidArgument);
   Selector bad_pattern;
   bad_pattern.pattern = "step_[1";
-  EXPECT_EQ(this->tier_->invalidate(bad_pattern).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->tier()->invalidate(bad_pattern).status().code(), StatusCode::kInvalidArgument);
 }
 
 TYPED_TEST(TierConformance, StatsCountReadsAndWrites) {
@@ -318,8 +174,8 @@ TYPED_TEST(TierConformance, StatsCountReadsAndWrites) {
   (void)this->get(plan("s", "0"));
   (void)this->get(plan("s", "1"));
   (void)this->get(plan("s", "9"));
-  const TierStats st = this->tier_->stats();
-  EXPECT_EQ(st.name, this->tier_->name());
+  const TierStats st = this->tier()->stats();
+  EXPECT_EQ(st.name, this->tier()->name());
   EXPECT_EQ(st.hits, 2u);
   EXPECT_EQ(st.misses, 1u);
   EXPECT_EQ(st.puts, 3u);
@@ -331,8 +187,8 @@ TYPED_TEST(TierConformance, StatsCountReadsAndWrites) {
   EXPECT_EQ(st.namespaces.at("s").hits, 2u);
   EXPECT_EQ(st.namespaces.at("s").misses, 1u);
   EXPECT_EQ(st.namespaces.at("s").entries, 3u);
-  (void)*this->tier_->erase(plan("s", "0"));
-  EXPECT_EQ(this->tier_->stats().entries, 2u);
+  (void)*this->tier()->erase(plan("s", "0"));
+  EXPECT_EQ(this->tier()->stats().entries, 2u);
 }
 
 // A namespace has counters while it holds entries (whatever emptied it:
@@ -346,15 +202,15 @@ TYPED_TEST(TierConformance, AnEmptiedNamespaceLeavesNoCounters) {
   EXPECT_NE(this->get(plan("kept", "a")), nullptr);
   EXPECT_EQ(this->get(plan("never", "a")), nullptr);
   EXPECT_EQ(this->get(plan("kept", "nope")), nullptr);
-  TierStats st = this->tier_->stats();
+  TierStats st = this->tier()->stats();
   EXPECT_EQ(st.misses, 2u);
   EXPECT_EQ(st.namespaces.count("never"), 0u) << "a miss in an empty namespace adds no row";
   EXPECT_EQ(st.namespaces.at("gone").hits, 1u);
-  EXPECT_EQ(*this->tier_->erase(plan("gone", "a")), true);
+  EXPECT_EQ(*this->tier()->erase(plan("gone", "a")), true);
   this->clock_->advance_ms(1000);
-  EXPECT_EQ(this->tier_->purge_expired(), 1u);
+  EXPECT_EQ(this->tier()->purge_expired(), 1u);
   this->expect_count(this->invalidate(by_ns("kept")), 1);
-  st = this->tier_->stats();
+  st = this->tier()->stats();
   EXPECT_EQ(st.namespaces.count("gone"), 0u) << "emptied by erase and expiry";
   ASSERT_EQ(st.namespaces.count("kept"), 1u);
   EXPECT_EQ(st.namespaces.at("kept").entries, 0u);
@@ -362,14 +218,14 @@ TYPED_TEST(TierConformance, AnEmptiedNamespaceLeavesNoCounters) {
   EXPECT_EQ(st.namespaces.at("kept").misses, 1u);
   EXPECT_EQ(st.namespaces.at("stay").entries, 1u);
   this->invalidate(Selector{});
-  st = this->tier_->stats();
+  st = this->tier()->stats();
   EXPECT_EQ(st.namespaces.count("stay"), 0u) << "emptied by invalidating everything";
   EXPECT_EQ(st.entries, 0u);
 }
 
 TYPED_TEST(TierConformance, EvictFractionValidatesItsArgument) {
-  EXPECT_EQ(this->tier_->evict_fraction(0).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(this->tier_->evict_fraction(1.01).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->tier()->evict_fraction(0).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->tier()->evict_fraction(1.01).status().code(), StatusCode::kInvalidArgument);
 }
 
 TYPED_TEST(TierConformance, ConcurrentPutsAndGetsSeeWholeEntries) {
@@ -400,103 +256,9 @@ TYPED_TEST(TierConformance, ConcurrentPutsAndGetsSeeWholeEntries) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(bad.load(), 0);
   EXPECT_EQ(errors.load(), 0);
-  const TierStats st = this->tier_->stats();
+  const TierStats st = this->tier()->stats();
   EXPECT_EQ(st.hits + st.misses, static_cast<uint64_t>(kThreads * kOps * 2 / 3));
 }
 
-// --- list ------------------------------------------------------------------------
-
-std::vector<std::string> listed_ids(const Result<std::vector<ListedEntry>>& rows) {
-  std::vector<std::string> ids;
-  if (!rows.is_ok()) return {"error: " + rows.status().to_string()};
-  for (const ListedEntry& row : *rows)
-    ids.push_back(std::string(row.key.ns()) + "/" + static_cast<char>(row.key.kind()) +
-                  std::string(row.key.id()));
-  return ids;
-}
-
-TYPED_TEST(TierConformance, ListIsInKeyOrderWithTheEntriesMetadata) {
-  this->put(user("a", "zeta"), this->entry("\"z\"", 0, {"t2", "t1"}));
-  this->put(user("a", "alpha"), this->entry("[1,2,3]", 60'000));
-  this->put(plan("a", "ff00"), this->entry("{}"));
-  this->put(user("b", "other"), this->entry("1"));
-  const Result<std::vector<ListedEntry>> rows = this->tier_->list(by_ns("a"), 100);
-  // Plans ('p') sort before user keys ('u') of the same namespace.
-  EXPECT_EQ(listed_ids(rows), (std::vector<std::string>{"a/pff00", "a/ualpha", "a/uzeta"}));
-  ASSERT_TRUE(rows.is_ok());
-  const ListedEntry& alpha = (*rows)[1];
-  EXPECT_EQ(alpha.created_ms, kT0);
-  EXPECT_EQ(alpha.expires_ms, kT0 + 60'000);
-  EXPECT_EQ(alpha.value_bytes, 7u);
-  EXPECT_TRUE(alpha.tags.empty());
-  const ListedEntry& zeta = (*rows)[2];
-  EXPECT_EQ(zeta.expires_ms, 0);
-  EXPECT_EQ(zeta.tags, (std::vector<std::string>{"t2", "t1"}));
-  EXPECT_EQ(listed_ids(this->tier_->list(Selector{}, 100)),
-            (std::vector<std::string>{"a/pff00", "a/ualpha", "a/uzeta", "b/uother"}));
-}
-
-TYPED_TEST(TierConformance, ListReturnsTheFirstLimitKeys) {
-  for (const char* id : {"k5", "k1", "k4", "k2", "k3"}) this->put(user("n", id), this->entry("1"));
-  for (const char* id : {"k9", "k0"}) this->put(user("m", id), this->entry("1"));
-  EXPECT_EQ(listed_ids(this->tier_->list(by_ns("n"), 2)),
-            (std::vector<std::string>{"n/uk1", "n/uk2"}));
-  EXPECT_EQ(listed_ids(this->tier_->list(Selector{}, 3)),
-            (std::vector<std::string>{"m/uk0", "m/uk9", "n/uk1"}));
-  EXPECT_TRUE(this->tier_->list(by_ns("n"), 0)->empty());
-  EXPECT_TRUE(this->tier_->list(by_ns("nothing-here"), 10)->empty());
-}
-
-TYPED_TEST(TierConformance, ListSkipsExpiredEntriesAndRemovesNothing) {
-  if (!TypeParam::kClockDrivenExpiry) GTEST_SKIP() << "expiry not driven by the given clock";
-  this->put(user("n", "short"), this->entry("1", 1000));
-  this->put(user("n", "long"), this->entry("2", 5000));
-  this->clock_->advance_ms(1000);
-  EXPECT_EQ(listed_ids(this->tier_->list(by_ns("n"), 10)), (std::vector<std::string>{"n/ulong"}));
-  EXPECT_EQ(this->tier_->stats().entries, 2u);  // the expired one is left to get / purge
-  this->clock_->advance_ms(4000);
-  EXPECT_TRUE(this->tier_->list(by_ns("n"), 10)->empty());
-}
-
-TYPED_TEST(TierConformance, ListSelectsLikeInvalidate) {
-  this->put(user("wf", "workflow:a:1"), this->entry("1", 0, {"red"}));
-  this->put(user("wf", "workflow:b:1"), this->entry("2", 0, {"blue"}));
-  this->put(user("wf", "workflow:a:22"), this->entry("3"));
-  this->put(plan("wf", "workflow:a:3"), this->entry("4", 0, {"red"}));
-  this->clock_->advance_ms(10);
-  this->put(user("xx", "workflow:a:1"), this->entry("5", 0, {"red"}));
-  Selector prefix = by_ns("wf");
-  prefix.prefix = "workflow:a:";
-  EXPECT_EQ(listed_ids(this->tier_->list(prefix, 10)),
-            (std::vector<std::string>{"wf/uworkflow:a:1", "wf/uworkflow:a:22"}));
-  Selector pattern;
-  pattern.pattern = "workflow:?:1";
-  EXPECT_EQ(listed_ids(this->tier_->list(pattern, 10)),
-            (std::vector<std::string>{"wf/uworkflow:a:1", "wf/uworkflow:b:1", "xx/uworkflow:a:1"}));
-  // A tag across namespaces (plans included), then cut to the first two.
-  EXPECT_EQ(listed_ids(this->tier_->list(by_tag("red"), 10)),
-            (std::vector<std::string>{"wf/pworkflow:a:3", "wf/uworkflow:a:1", "xx/uworkflow:a:1"}));
-  EXPECT_EQ(listed_ids(this->tier_->list(by_tag("red"), 2)),
-            (std::vector<std::string>{"wf/pworkflow:a:3", "wf/uworkflow:a:1"}));
-  Selector red_in_xx = by_tag("red");
-  red_in_xx.ns = "xx";
-  EXPECT_EQ(listed_ids(this->tier_->list(red_in_xx, 10)),
-            (std::vector<std::string>{"xx/uworkflow:a:1"}));
-  Selector old;
-  old.created_before_ms = kT0 + 10;
-  EXPECT_EQ(this->tier_->list(old, 10)->size(), 4u);
-  Selector bad;
-  bad.pattern = "step_[1";
-  EXPECT_EQ(this->tier_->list(bad, 10).status().code(), StatusCode::kInvalidArgument);
-}
-
-TYPED_TEST(TierConformance, ListReportsTheUncompressedValueSize) {
-  this->put(plan("heavy", "big"), this->entry(std::string(1 << 20, 'z')));
-  const Result<std::vector<ListedEntry>> rows = this->tier_->list(by_ns("heavy"), 10);
-  ASSERT_TRUE(rows.is_ok()) << rows.status().to_string();
-  ASSERT_EQ(rows->size(), 1u);
-  EXPECT_EQ((*rows)[0].value_bytes, 1u << 20);
-}
-
 }  // namespace
-}  // namespace plancache
+}  // namespace plancache::conformance

@@ -135,11 +135,6 @@ TEST(CanonicalJson, ParseJsonNamesTheInput) {
   EXPECT_EQ(r.status().message().rfind("body is not valid JSON", 0), 0u) << r.status().message();
 }
 
-TEST(KeyMaterial, NetstringLayout) {
-  EXPECT_EQ(plan_key_material("ns", "a b", "null"), "plancache-key-v1\n2:ns,3:a b,4:null,");
-  EXPECT_EQ(plan_key_material("n", "", ""), "plancache-key-v1\n1:n,0:,0:,");
-}
-
 TEST(Utf8, FindInvalid) {
   EXPECT_EQ(find_invalid_utf8(""), std::string_view::npos);
   EXPECT_EQ(find_invalid_utf8("abc\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"), std::string_view::npos);

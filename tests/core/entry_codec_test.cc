@@ -320,5 +320,52 @@ TEST(EntryCodecForged, ZipBombStoppedBeforeInflating) {
                        .sealed(), "frame larger than declared");
 }
 
+// peek_entry: what decode_entry would report, read from the header alone.
+TEST(EntryCodecPeek, ReportsKeyMetaAndUncompressedSize) {
+  Result<EntryPeek> golden = peek_entry(from_hex(kGolden1));
+  ASSERT_TRUE(golden.is_ok()) << golden.status().to_string();
+  EXPECT_EQ(golden->key, kKey);
+  EXPECT_EQ(golden->meta.created_ms, 1700000000000);
+  EXPECT_EQ(golden->meta.expires_ms, 1700003600000);
+  EXPECT_EQ(golden->meta.compute_ms, 1234u);
+  EXPECT_EQ(golden->meta.tags, (std::vector<std::string>{"t1", "project:x"}));
+  EXPECT_EQ(golden->value_size, golden1_entry().value->size());
+  Result<EntryPeek> zipped = peek_entry(from_hex(kGolden2));
+  ASSERT_TRUE(zipped.is_ok()) << zipped.status().to_string();
+  EXPECT_EQ(zipped->value_size, 64u);
+
+  Entry stale = make(std::string(1 << 20, 'z'), {"big"}, 5, 90, 3);
+  stale.meta.fresh_until_ms = 60;
+  for (size_t threshold : {size_t{0}, SIZE_MAX}) {
+    Result<Bytes> bytes = encode_entry(kKey, stale, CodecOptions{threshold, 3});
+    ASSERT_TRUE(bytes.is_ok());
+    Result<EntryPeek> peek = peek_entry(*bytes);
+    ASSERT_TRUE(peek.is_ok()) << peek.status().to_string();
+    EXPECT_EQ(peek->value_size, 1u << 20);
+    EXPECT_EQ(peek->meta.fresh_until_ms, 60);
+    EXPECT_EQ(peek->meta.tags, stale.meta.tags);
+  }
+}
+
+TEST(EntryCodecPeek, RejectsWhatDecodeRejectsBeforeInflating) {
+  Result<Bytes> packed = encode_entry(kKey, make(std::string(8192, 'q'), {"t"}));
+  ASSERT_TRUE(packed.is_ok());
+  for (size_t n = 0; n < packed->size(); ++n) {
+    EXPECT_FALSE(peek_entry(packed->substr(0, n)).is_ok()) << "truncated to " << n;
+  }
+  const std::string frame = zstd_frame_of(std::string(1000, 'a'));
+  auto forge = [&](uint64_t value_size, std::string_view payload) {
+    return Forge().header(1).key(kUserKey).u32(0).u64(value_size).u64(payload.size())
+        .raw(payload).sealed();
+  };
+  EXPECT_TRUE(peek_entry(forge(1000, frame)).is_ok());
+  for (const std::string& bad : {forge(999, frame), forge(1000, frame + frame),
+                                 forge(1000, "not zstd at all"),
+                                 Forge().header(0).key(kUserKey).u32(0).u64(3).u64(2).raw("hi")
+                                     .sealed()}) {
+    EXPECT_EQ(peek_entry(bad).status().code(), StatusCode::kDataLoss);
+  }
+}
+
 }  // namespace
 }  // namespace plancache::internal

@@ -8,6 +8,7 @@
 
 #include "core/canonical_json.h"
 #include "core/hashing.h"
+#include "core/key_builder_internal.h"
 
 namespace plancache {
 namespace {
@@ -255,6 +256,25 @@ TEST(KeyBuilder, NamespaceSeparatesKeys) {
   EXPECT_EQ(b.plan_key("", "g", "").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(b.plan_key(std::string_view("a\0b", 3), "g", "").status().code(),
             StatusCode::kInvalidArgument);
+}
+
+// The public entry point applies the one namespace rule (entry.h), the same
+// the server applies at its edge before plan_key_from_json.
+TEST(KeyBuilder, PlanKeyRejectsWhatTheNamespaceRuleRejects) {
+  const KeyBuilder b = sha_builder();
+  for (const char* bad : {"a b", "../x", ".hidden", "-x", "a/b", "caf\xc3\xa9"}) {
+    EXPECT_FALSE(validate_namespace_name(bad).is_ok()) << bad;
+    EXPECT_EQ(b.plan_key(bad, "g", "").status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_FALSE(b.plan_key(std::string(kMaxNamespaceBytes + 1, 'a'), "g", "").is_ok());
+  EXPECT_TRUE(b.plan_key(std::string(kMaxNamespaceBytes, 'a'), "g", "").is_ok());
+  EXPECT_TRUE(b.plan_key("team-a.v2_x", "g", "").is_ok());
+}
+
+TEST(KeyMaterial, NetstringLayout) {
+  using internal::plan_key_material;
+  EXPECT_EQ(plan_key_material("ns", "a b", "null"), "plancache-key-v1\n2:ns,3:a b,4:null,");
+  EXPECT_EQ(plan_key_material("n", "", ""), "plancache-key-v1\n1:n,0:,0:,");
 }
 
 TEST(KeyBuilder, ParsedContextGivesTheSameKey) {

@@ -2,6 +2,7 @@
 // plus a scripted raw peer for the retry cases the example cannot produce on
 // cue. Counts are read from the peers, never inferred from timing.
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -222,6 +223,29 @@ TEST(HttpPlanner, AnswerLargerThanTheLimitIsBadGateway) {
   EXPECT_EQ(plan.status().code(), StatusCode::kBadGateway);
   EXPECT_TRUE(contains(plan.status().message(), "larger than 100000 bytes"))
       << plan.status().message();
+}
+
+TEST(HttpPlanner, ContentLengthOverTheLimitIsRefusedBeforeTheBody) {
+  // The header and the first body bytes arrive together, the rest never:
+  // only refusing the Content-Length fails this call before its 30 s timeout.
+  ScriptedPeer peer([](int fd, int) {
+    if (!ScriptedPeer::read_request(fd)) return;
+    const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n{\"tasks\":";
+    if (::send(fd, head.data(), head.size(), MSG_NOSIGNAL) < 0) return;
+    pollfd p{fd, POLLIN, 0};  // waits (bounded) for the planner to close
+    ::poll(&p, 1, 30'000);
+  });
+  HttpPlannerOptions options;
+  options.url = "http://127.0.0.1:" + std::to_string(peer.port()) + "/plan";
+  options.timeout_ms = 30'000;
+  options.max_answer_bytes = 1000;
+  auto planner = std::move(new_http_planner(options)).value();
+  Result<std::string> plan = planner->plan(request_for("g"));
+  ASSERT_FALSE(plan.is_ok());
+  EXPECT_EQ(plan.status().code(), StatusCode::kBadGateway);
+  EXPECT_TRUE(contains(plan.status().message(), "answer larger than 1000 bytes"))
+      << plan.status().message();
+  EXPECT_EQ(peer.accepted(), 1) << "a refused answer is not retried";
 }
 
 TEST(HttpPlanner, ClosesEverySocketWhenDestroyed) {

@@ -213,10 +213,10 @@ TEST_F(ConfigTest, NoNamespaceTablesGiveThePresets) {
   for (auto name : {"default", "docs", "standard", "heavy", "checkpoints"}) {
     EXPECT_TRUE(p.configured(name)) << name;
   }
-  EXPECT_EQ(p.get("default").max_entries, c->l1_max_entries);
-  EXPECT_EQ(p.get("default").max_bytes, c->l1_max_bytes);
+  EXPECT_EQ(p.get("default").memory.max_entries, c->l1_max_entries);
+  EXPECT_EQ(p.get("default").memory.max_bytes, c->l1_max_bytes);
   EXPECT_EQ(p.get("default").default_ttl_ms, c->default_ttl_s * 1000);
-  EXPECT_EQ(p.get("docs").max_entries, NamespacePolicies().get("docs").max_entries);
+  EXPECT_EQ(p.get("docs").memory.max_entries, NamespacePolicies().get("docs").memory.max_entries);
 }
 
 TEST_F(ConfigTest, NamespaceTablesOverrideOnlyTheKeysTheyGive) {
@@ -245,28 +245,41 @@ planner_cmd = "plan --json"
   const NamespacePolicies& p = *c->namespaces;
   const NamespacePolicy preset_docs = NamespacePolicies().get("docs");
   const NamespacePolicy& docs = p.get("docs");
-  EXPECT_EQ(docs.max_entries, 42u);
-  EXPECT_FALSE(docs.compress);
-  EXPECT_EQ(docs.max_bytes, preset_docs.max_bytes) << "not given: the preset's";
+  EXPECT_EQ(docs.memory.max_entries, 42u);
+  EXPECT_FALSE(docs.disk.compress);
+  EXPECT_EQ(docs.memory.max_bytes, preset_docs.memory.max_bytes) << "not given: the preset's";
   EXPECT_EQ(docs.default_ttl_ms, preset_docs.default_ttl_ms);
 
   ASSERT_TRUE(p.configured("team-a"));
   const NamespacePolicy& a = p.get("team-a");
   const NamespacePolicy builtin_default;
-  EXPECT_EQ(a.max_entries, builtin_default.max_entries) << "a new name starts from default";
-  EXPECT_EQ(a.max_bytes, 1048576u);
+  EXPECT_EQ(a.memory.max_entries, builtin_default.memory.max_entries)
+      << "a new name starts from default";
+  EXPECT_EQ(a.memory.max_bytes, 1048576u);
   EXPECT_EQ(a.default_ttl_ms, 30'000);
-  EXPECT_EQ(a.tiers, std::vector<std::string>{"l1"});
+  EXPECT_EQ(a.tiers, std::vector<TierKind>{TierKind::kMemory});
   EXPECT_EQ(a.min_compute_ms, 250);
-  EXPECT_EQ(a.eviction, EvictionPolicy::kLru);
-  EXPECT_FALSE(a.persistent);
-  EXPECT_EQ(a.stale_while_revalidate_s, 60);
-  EXPECT_EQ(a.stale_if_error_s, 600);
-  EXPECT_EQ(a.planner_url, "http://127.0.0.1:9000/plan");
-  EXPECT_EQ(a.planner_cmd, "");
-  EXPECT_EQ(p.get("tools").planner_cmd, "plan --json");
-  EXPECT_EQ(p.get("tools").stale_if_error_s, 0);
+  EXPECT_EQ(a.memory.eviction, EvictionPolicy::kLru);
+  EXPECT_FALSE(a.disk.persistent);
+  EXPECT_EQ(a.read_through.stale_while_revalidate_s, 60);
+  EXPECT_EQ(a.read_through.stale_if_error_s, 600);
+  EXPECT_EQ(c->namespace_planners.at("team-a").url, "http://127.0.0.1:9000/plan");
+  EXPECT_EQ(c->namespace_planners.at("team-a").cmd, "");
+  EXPECT_EQ(c->namespace_planners.at("tools").cmd, "plan --json");
+  EXPECT_EQ(c->namespace_planners.count("docs"), 0u) << "no planner of its own";
+  EXPECT_EQ(p.get("tools").read_through.stale_if_error_s, 0);
   EXPECT_FALSE(p.configured("team-b"));
+}
+
+TEST_F(ConfigTest, NamespacePlannerIsOneOfUrlOrCommand) {
+  ServeFlags flags;
+  flags.config_path = toml(R"(
+[namespaces.mine]
+planner_url = "http://127.0.0.1:1/plan"
+planner_cmd = "planner"
+)");
+  EXPECT_THAT(error(flags), HasSubstr("not both"));
+  EXPECT_THAT(error(flags), HasSubstr("[namespaces.mine]"));
 }
 
 TEST_F(ConfigTest, DefaultNamespacePrecedence) {
@@ -287,10 +300,10 @@ default_ttl_s = 21
   auto c = resolve(flags);
   ASSERT_TRUE(c.is_ok()) << c.status().to_string();
   const NamespacePolicy* d = &c->namespaces->get("default");
-  EXPECT_EQ(d->max_entries, 20u) << "[namespaces.default] beats the top-level key";
+  EXPECT_EQ(d->memory.max_entries, 20u) << "[namespaces.default] beats the top-level key";
   EXPECT_EQ(d->default_ttl_ms, 21'000);
   EXPECT_EQ(d->min_compute_ms, 12) << "top-level key where the table is silent";
-  EXPECT_EQ(d->max_bytes, 13000u);
+  EXPECT_EQ(d->memory.max_bytes, 13000u);
   EXPECT_EQ(c->l1_max_entries, 20u) << "the config mirrors the default namespace";
   EXPECT_EQ(c->default_ttl_s, 21);
 
@@ -301,15 +314,15 @@ default_ttl_s = 21
   c = resolve(flags);
   ASSERT_TRUE(c.is_ok()) << c.status().to_string();
   d = &c->namespaces->get("default");
-  EXPECT_EQ(d->max_entries, 30u);
+  EXPECT_EQ(d->memory.max_entries, 30u);
   EXPECT_EQ(d->min_compute_ms, 500);
   EXPECT_EQ(d->default_ttl_ms, 31'000);
-  EXPECT_EQ(d->max_bytes, 40000u);
+  EXPECT_EQ(d->memory.max_bytes, 40000u);
   EXPECT_EQ(c->l1_max_entries, 30u);
   EXPECT_EQ(c->l1_max_bytes, 40000u);
 
   // Other lanes are not touched by the server-wide settings.
-  EXPECT_EQ(c->namespaces->get("docs").max_entries, NamespacePolicies().get("docs").max_entries);
+  EXPECT_EQ(c->namespaces->get("docs").memory.max_entries, NamespacePolicies().get("docs").memory.max_entries);
   EXPECT_EQ(c->namespaces->get("docs").default_ttl_ms,
             NamespacePolicies().get("docs").default_ttl_ms);
 
@@ -318,7 +331,7 @@ default_ttl_s = 21
   flags.l1_max_entries = "0";
   c = resolve(flags);
   ASSERT_TRUE(c.is_ok()) << c.status().to_string();
-  EXPECT_EQ(c->namespaces->get("default").max_entries, 0u);
+  EXPECT_EQ(c->namespaces->get("default").memory.max_entries, 0u);
 }
 
 TEST_F(ConfigTest, NamespaceTableErrorsNameFileTableAndKey) {

@@ -202,7 +202,7 @@ TEST_F(PlanningTest, FailureIsAnErrorForEveryCallerAndNothingIsStored) {
 TEST_F(PlanningTest, StaleIfErrorServesTheStalePlanWithinItsWindow) {
   NamespacePolicy lenient = policies_->get("default");
   lenient.default_ttl_ms = 1000;
-  lenient.stale_if_error_s = 60;
+  lenient.read_through.stale_if_error_s = 60;
   ASSERT_TRUE(policies_->set("default", lenient).is_ok());
   start(policies_);
   EXPECT_EQ(planning_->stale_grace_ms("default"), 60'000);

@@ -7,7 +7,7 @@
 // JSON-safe alphabet).
 #include <limits>
 
-#include "core/canonical_json.h"
+#include "core/key_builder_internal.h"
 #include "server/handlers/handlers.h"
 
 namespace plancache::internal {
@@ -95,10 +95,8 @@ void put_plan(ServiceState& state, Call& call) {
   }
   // The namespace's min_compute_ms (the default namespace's is
   // --min-compute-ms); Service::create always sets config.namespaces.
-  const int64_t min_compute_ms = state.config.namespaces
-                                     ? state.config.namespaces->get(key->key.ns()).min_compute_ms
-                                     : state.config.min_compute_ms;
-  if (body.contains("compute_ms") && options->compute_ms < min_compute_ms) {
+  if (body.contains("compute_ms") &&
+      !state.config.namespaces->get(key->key.ns()).worth_storing(options->compute_ms)) {
     return reply_key(call.res, http::status::ok, "{", *key,
                      R"(,"stored":false,"reason":"compute_ms is below min_compute_ms"})");
   }

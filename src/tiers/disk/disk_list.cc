@@ -8,8 +8,9 @@
 // namespace walks the `tags` index instead (`<tag>\0`, not in key order: a
 // max-heap keeps the `limit` smallest keys). A `meta` walk is in key order,
 // so it stops after `limit` matches. Only a row that is returned pays for a
-// point read of its envelope, decoded (checksum verified) for the value size:
-// the one figure `meta` does not hold.
+// point read of its envelope, for the value size (the one figure `meta` does
+// not hold): peek_entry reads it from the checked header, so a listing never
+// inflates a compressed value.
 //
 // Invariants: every read of one call uses one RocksDB snapshot, so a row's
 // meta record and envelope belong to the same write. list() is read-only: an
@@ -74,13 +75,14 @@ Result<std::vector<ListedEntry>> DiskTier::list(const Selector& selector, size_t
     if (!selector_matches(selector, key, m)) return std::nullopt;
     return ListedEntry{std::move(key), meta.created_ms, meta.expires_ms, 0, std::move(m.tags)};
   };
-  // Reads the row's envelope for its value size; false when it is unreadable.
+  // Reads the row's value size from its envelope's header (checked, never
+  // inflated); false when the envelope is unreadable or not this key's.
   auto fill = [&](ListedEntry* row) {
     rocksdb::PinnableSlice envelope;
     if (!db_->Get(ro, cf(kEntriesCf), row->key.encoded(), &envelope).ok()) return false;
-    Result<Entry> entry = decode_entry(envelope.ToStringView(), &row->key);
-    if (!entry.is_ok()) return false;
-    row->value_bytes = entry->value->size();
+    Result<EntryPeek> peek = peek_entry(envelope.ToStringView());
+    if (!peek.is_ok() || !(peek->key == row->key)) return false;
+    row->value_bytes = peek->value_size;
     return true;
   };
   auto by_key = [](const ListedEntry& a, const ListedEntry& b) {

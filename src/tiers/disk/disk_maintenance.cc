@@ -110,11 +110,11 @@ void DiskTier::maybe_evict() {
   // Puts made while we walk can push the bytes up again: walk again, a
   // bounded number of times (each walk frees at least budget / 32).
   for (int round = 0; round < 4 && bytes_.load() > budget; ++round) {
-    if (evict_to(budget - budget / 32, UINT64_MAX, Removal::kEvict) == 0) break;
+    if (evict_to(budget - budget / 32, UINT64_MAX, RemovalCause::kSize) == 0) break;
   }
 }
 
-uint64_t DiskTier::evict_to(uint64_t target_bytes, uint64_t target_entries, Removal cause) {
+uint64_t DiskTier::evict_to(uint64_t target_bytes, uint64_t target_entries, RemovalCause cause) {
   // Stamps below `safe` are written or abandoned; the floor may pass them.
   const uint64_t safe = stamps_.min_unwritten();
   uint64_t evicted = 0;
@@ -147,7 +147,7 @@ Result<uint64_t> DiskTier::evict_fraction(double fraction) {
   std::lock_guard lock(evict_mu_);
   const uint64_t entries = entries_.load();
   const auto remove = static_cast<uint64_t>(std::ceil(static_cast<double>(entries) * fraction));
-  return evict_to(UINT64_MAX, entries - std::min(entries, remove), Removal::kInvalidate);
+  return evict_to(UINT64_MAX, entries - std::min(entries, remove), RemovalCause::kInvalidated);
 }
 
 // --- expiry -----------------------------------------------------------------------
@@ -164,7 +164,7 @@ uint64_t DiskTier::purge_expired() {
     std::lock_guard key_lock(stripe(k));
     auto meta = read_meta(k);
     if (!meta.is_ok() || !meta->has_value() || (*meta)->expires_ms != expires) return true;
-    if (remove_locked(k, *meta, Removal::kExpire, false).is_ok()) ++purged;
+    if (remove_locked(k, *meta, RemovalCause::kExpired, false).is_ok()) ++purged;
     return true;
   });
   return purged;
@@ -181,10 +181,10 @@ Result<bool> DiskTier::invalidate_one(const Selector& selector, std::string_view
   if (!meta->has_value() || !selector_matches(selector, key, entry_meta(**meta))) return false;
   if ((*meta)->expired_at(options_.clock->now_ms())) {
     // Already gone for every reader: removed, but as an expiration.
-    PLANCACHE_RETURN_IF_ERROR(remove_locked(encoded_key, *meta, Removal::kExpire, false));
+    PLANCACHE_RETURN_IF_ERROR(remove_locked(encoded_key, *meta, RemovalCause::kExpired, false));
     return false;
   }
-  PLANCACHE_RETURN_IF_ERROR(remove_locked(encoded_key, *meta, Removal::kInvalidate, false));
+  PLANCACHE_RETURN_IF_ERROR(remove_locked(encoded_key, *meta, RemovalCause::kInvalidated, false));
   return true;
 }
 

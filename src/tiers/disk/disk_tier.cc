@@ -218,14 +218,14 @@ void DiskTier::apply_counts(std::string_view ns, int64_t entries_delta, int64_t 
   if (entries == 0) drop_if_empty(ns);
 }
 
-void DiskTier::count_removal(Removal cause) {
+void DiskTier::count_removal(RemovalCause cause) {
   switch (cause) {
-    case Removal::kEvict: ++evictions_; break;
-    case Removal::kExpire: ++expirations_; break;
-    case Removal::kInvalidate: ++invalidations_; break;
-    case Removal::kCorrupt: ++corrupt_; break;
-    case Removal::kErase:
-    case Removal::kReplace: break;
+    case RemovalCause::kSize: ++evictions_; break;
+    case RemovalCause::kExpired: ++expirations_; break;
+    case RemovalCause::kInvalidated: ++invalidations_; break;
+    case RemovalCause::kCorrupt: ++corrupt_; break;
+    case RemovalCause::kExplicit:
+    case RemovalCause::kReplaced: break;
   }
 }
 
@@ -267,7 +267,7 @@ void DiskTier::delete_index_records(rocksdb::WriteBatch* batch, std::string_view
 }
 
 Status DiskTier::remove_locked(std::string_view encoded_key,
-                               const std::optional<MetaRecord>& meta, Removal cause, bool sync) {
+                               const std::optional<MetaRecord>& meta, RemovalCause cause, bool sync) {
   rocksdb::WriteBatch batch;
   (void)batch.Delete(cf(kEntriesCf), encoded_key);
   (void)batch.Delete(cf(kMetaCf), encoded_key);
@@ -284,7 +284,7 @@ Status DiskTier::remove_locked(std::string_view encoded_key,
   return Status::ok();
 }
 
-bool DiskTier::remove_if_unchanged(const CacheKey& key, std::string_view seen, Removal cause) {
+bool DiskTier::remove_if_unchanged(const CacheKey& key, std::string_view seen, RemovalCause cause) {
   const std::string& k = key.encoded();
   std::lock_guard lock(stripe(k));
   rocksdb::PinnableSlice now;
@@ -317,13 +317,13 @@ Result<EntryPtr> DiskTier::get(const CacheKey& key) {
   if (!decoded.is_ok()) {
     // A newer format version is not corruption: a miss, kept for its writer.
     if (decoded.status().code() != StatusCode::kFailedPrecondition) {
-      remove_if_unchanged(key, envelope, Removal::kCorrupt);
+      remove_if_unchanged(key, envelope, RemovalCause::kCorrupt);
     }
     count_access(key.ns(), false);
     return EntryPtr();
   }
   if (decoded->meta.expired_at(options_.clock->now_ms())) {
-    remove_if_unchanged(key, envelope, Removal::kExpire);
+    remove_if_unchanged(key, envelope, RemovalCause::kExpired);
     count_access(key.ns(), false);
     return EntryPtr();
   }
@@ -358,7 +358,7 @@ Status DiskTier::put(const CacheKey& key, EntryPtr entry) {
     // Larger than the whole budget: refused (as the memory tier does), and
     // the previous value goes too, so that no stale value outlives the put.
     if (old->has_value()) {
-      PLANCACHE_RETURN_IF_ERROR(remove_locked(k, *old, Removal::kReplace, options_.sync_writes));
+      PLANCACHE_RETURN_IF_ERROR(remove_locked(k, *old, RemovalCause::kReplaced, options_.sync_writes));
     }
     return Status::resource_exhausted("entry of " + std::to_string(meta.charge) +
                                       " bytes exceeds the disk tier's byte budget of " +
@@ -398,7 +398,7 @@ Result<bool> DiskTier::erase(const CacheKey& key) {
   if (!meta.is_ok()) return meta.status();
   if (meta->has_value() && (*meta)->expired_at(options_.clock->now_ms())) {
     // Expired: already gone for every reader; removed as an expiration.
-    PLANCACHE_RETURN_IF_ERROR(remove_locked(k, *meta, Removal::kExpire, false));
+    PLANCACHE_RETURN_IF_ERROR(remove_locked(k, *meta, RemovalCause::kExpired, false));
     return false;
   }
   if (!meta->has_value()) {
@@ -408,7 +408,7 @@ Result<bool> DiskTier::erase(const CacheKey& key) {
     if (s.IsNotFound()) return false;
     if (!s.ok()) return from_rocks(s, "read");
   }
-  PLANCACHE_RETURN_IF_ERROR(remove_locked(k, *meta, Removal::kErase, options_.sync_writes));
+  PLANCACHE_RETURN_IF_ERROR(remove_locked(k, *meta, RemovalCause::kExplicit, options_.sync_writes));
   return true;
 }
 

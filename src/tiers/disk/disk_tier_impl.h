@@ -42,9 +42,6 @@ class StoreHealth;  // disk_recovery.h
 // Column families, in the order they are opened (names in disk_open.cc).
 enum Cf : size_t { kEntriesCf, kMetaCf, kLruCf, kTtlCf, kTagsCf, kCountersCf, kNumCfs };
 
-// Why records are removed; selects the counter that is bumped.
-enum class Removal { kErase, kReplace, kEvict, kExpire, kCorrupt, kInvalidate };
-
 // Hands out lru stamps (strictly increasing) and remembers which ones are
 // taken but not yet written, so the evictor never moves its floor past a
 // record that is about to appear. Thread-safe.
@@ -71,6 +68,7 @@ class DiskTier final : public Tier {
   DiskTier(const DiskTier&) = delete;
   DiskTier& operator=(const DiskTier&) = delete;
 
+  TierKind kind() const override { return TierKind::kDisk; }
   std::string_view name() const override { return options_.name; }
   Result<EntryPtr> get(const CacheKey& key) override;
   // Errors: invalid_argument for a null entry or value; resource_exhausted
@@ -130,10 +128,10 @@ class DiskTier final : public Tier {
   // (`meta` may be nullopt when only the envelope is left) and adjusts the
   // counters by `cause`.
   Status remove_locked(std::string_view encoded_key, const std::optional<MetaRecord>& meta,
-                       Removal cause, bool sync);
+                       RemovalCause cause, bool sync);
   // Deletes the key if its envelope still equals `seen` (it was not replaced
   // since it was read). True when deleted.
-  bool remove_if_unchanged(const CacheKey& key, std::string_view seen, Removal cause);
+  bool remove_if_unchanged(const CacheKey& key, std::string_view seen, RemovalCause cause);
   // Moves a hit entry to the young end of the lru index when it has aged
   // into the older half (see the design comment).
   void maybe_restamp(const CacheKey& key, const std::optional<MetaRecord>& meta);
@@ -141,12 +139,12 @@ class DiskTier final : public Tier {
   // Walks the lru index from the oldest key, removing (for `cause`) until
   // both bytes and entries are at most their targets; returns how many.
   // REQUIRES: evict_mu_ held.
-  uint64_t evict_to(uint64_t target_bytes, uint64_t target_entries, Removal cause);
+  uint64_t evict_to(uint64_t target_bytes, uint64_t target_entries, RemovalCause cause);
   Result<uint64_t> clear();
   // Removes `encoded_key` when, under its lock, it still matches `selector`.
   Result<bool> invalidate_one(const Selector& selector, std::string_view encoded_key);
   void apply_counts(std::string_view ns, int64_t entries_delta, int64_t bytes_delta);
-  void count_removal(Removal cause);
+  void count_removal(RemovalCause cause);
   Status write(rocksdb::WriteBatch* batch, bool sync);
 
   // Calls fn(key, value) for every key of `which` in [lower, upper) (upper

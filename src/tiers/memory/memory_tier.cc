@@ -98,15 +98,15 @@ void MemoryTier::call_listener(const CacheKey& key, const EntryPtr& entry, Remov
   }
 }
 
-void MemoryTier::notify(Removals& removed) {
+void MemoryTier::notify(RemovedEntries& removed) {
   if (options_.removal_listener) {
-    for (const Removal& r : removed) call_listener(r.node->make_key(), r.node->entry, r.cause);
+    for (const RemovedEntry& r : removed) call_listener(r.node->make_key(), r.node->entry, r.cause);
   }
   removed.clear();
 }
 
 Result<EntryPtr> MemoryTier::get(const CacheKey& key) {
-  Removals removed;
+  RemovedEntries removed;
   EntryPtr entry = shard_for(key.hash()).get(key, *options_.clock, &removed);
   if (!removed.empty()) notify(removed);
   return entry;
@@ -117,7 +117,7 @@ Status MemoryTier::put(const CacheKey& key, EntryPtr entry) {
     return Status::invalid_argument("memory tier: entry and its value must not be null");
   }
   const uint64_t charge = entry->charge() + key.encoded().size();
-  Removals removed;
+  RemovedEntries removed;
   EntryPtr replaced;
   Status status = shard_for(key.hash())
                       .put(key, std::move(entry), charge, options_.clock->now_ms(), &replaced,
@@ -130,7 +130,7 @@ Status MemoryTier::put(const CacheKey& key, EntryPtr entry) {
 }
 
 Result<bool> MemoryTier::erase(const CacheKey& key) {
-  Removals removed;
+  RemovedEntries removed;
   const bool erased = shard_for(key.hash()).erase(key, options_.clock->now_ms(), &removed);
   notify(removed);
   return erased;
@@ -140,7 +140,7 @@ Result<uint64_t> MemoryTier::invalidate(const Selector& selector) {
   PLANCACHE_RETURN_IF_ERROR(validate_selector(selector));
   const int64_t now = options_.clock->now_ms();
   uint64_t total = 0;
-  Removals removed;
+  RemovedEntries removed;
   for (const auto& shard : shards_) {
     total += shard->invalidate(selector, now, &removed);
     notify(removed);
@@ -156,7 +156,7 @@ Result<uint64_t> MemoryTier::evict_fraction(double fraction) {
   }
   FractionCarry carry;
   uint64_t total = 0;
-  Removals removed;
+  RemovedEntries removed;
   for (const auto& shard : shards_) {
     total += shard->evict_fraction(fraction, &carry, &removed);
     notify(removed);
@@ -168,7 +168,7 @@ Result<uint64_t> MemoryTier::evict_fraction(double fraction) {
 uint64_t MemoryTier::purge_expired() {
   const int64_t now = options_.clock->now_ms();
   uint64_t total = 0;
-  Removals removed;
+  RemovedEntries removed;
   for (const auto& shard : shards_) {
     uint64_t n = 0;
     do {

@@ -28,6 +28,7 @@ class MemoryTier final : public Tier {
   MemoryTier(MemoryTierOptions options, uint32_t shard_count, const TinyLfuConfig& tinylfu);
   ~MemoryTier() override = default;
 
+  TierKind kind() const override { return options_.kind; }
   std::string_view name() const override { return options_.name; }
   Result<EntryPtr> get(const CacheKey& key) override;
   // Errors: invalid_argument for a null entry or value; resource_exhausted
@@ -52,7 +53,7 @@ class MemoryTier final : public Tier {
 
  private:
   Shard& shard_for(uint64_t hash) const { return *shards_[(hash >> 32) & shard_mask_]; }
-  void notify(Removals& removed);
+  void notify(RemovedEntries& removed);
   // Drops every shard's records of the namespaces (not kept) that hold no
   // entry in any shard. After bulk removals (invalidate, evict_fraction,
   // purge_expired); a put's evictions leave theirs to the next of those.

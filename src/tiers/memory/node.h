@@ -41,7 +41,7 @@ inline constexpr uint32_t kNotInHeap = std::numeric_limits<uint32_t>::max();
 struct NodeDeleter {
   void operator()(Node* node) const;
 };
-// The owner of a node (a shard while linked, then a Removal).
+// The owner of a node (a shard while linked, then a RemovedEntry).
 using NodePtr = std::unique_ptr<Node, NodeDeleter>;
 
 class Node {

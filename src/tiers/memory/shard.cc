@@ -141,13 +141,13 @@ bool Shard::kept(std::string_view ns) const {
 }
 
 void Shard::evict(Node* node) {
-  evicted_->push_back(Removal{unlink(node), RemovalCause::kSize});
+  evicted_->push_back(RemovedEntry{unlink(node), RemovalCause::kSize});
   ++evictions_;
 }
 
 // --- reads and writes --------------------------------------------------------
 
-EntryPtr Shard::get(const CacheKey& key, const Clock& clock, Removals* removed) {
+EntryPtr Shard::get(const CacheKey& key, const Clock& clock, RemovedEntries* removed) {
   // A lookup is a chain of likely cache misses: table slot -> node -> entry
   // reference count, plus the sketch block. Start the slot and the sketch
   // before taking the lock and read the clock (tens of ns) while they are on
@@ -167,7 +167,7 @@ EntryPtr Shard::get(const CacheKey& key, const Clock& clock, Removals* removed) 
     ++misses_;
     ++node->ns->misses;
     ++expirations_;
-    removed->push_back(Removal{unlink(node), RemovalCause::kExpired});
+    removed->push_back(RemovedEntry{unlink(node), RemovalCause::kExpired});
     policy_->record_read(false);
     return nullptr;
   }
@@ -195,7 +195,7 @@ void Shard::replace_in_place(Node* node, EntryPtr entry, uint64_t charge) {
 }
 
 Status Shard::put(const CacheKey& key, EntryPtr entry, uint64_t charge, int64_t now_ms,
-                  EntryPtr* replaced, Removals* removed) {
+                  EntryPtr* replaced, RemovedEntries* removed) {
   std::lock_guard<std::mutex> lock(mu_);
   ++puts_;
   Node* node = table_.find(key.hash(), key.encoded());
@@ -204,7 +204,7 @@ Status Shard::put(const CacheKey& key, EntryPtr entry, uint64_t charge, int64_t 
     const bool expired = is_expired(node, now_ms);
     if (expired) ++expirations_;
     removed->push_back(
-        Removal{unlink(node), expired ? RemovalCause::kExpired : RemovalCause::kReplaced});
+        RemovedEntry{unlink(node), expired ? RemovalCause::kExpired : RemovalCause::kReplaced});
     node = nullptr;
   }
   if (charge > max_bytes) {
@@ -227,14 +227,14 @@ Status Shard::put(const CacheKey& key, EntryPtr entry, uint64_t charge, int64_t 
   return Status::ok();
 }
 
-bool Shard::erase(const CacheKey& key, int64_t now_ms, Removals* removed) {
+bool Shard::erase(const CacheKey& key, int64_t now_ms, RemovedEntries* removed) {
   std::lock_guard<std::mutex> lock(mu_);
   Node* node = table_.find(key.hash(), key.encoded());
   if (node == nullptr) return false;
   const bool live = !is_expired(node, now_ms);
   if (!live) ++expirations_;
   removed->push_back(
-      Removal{unlink(node), live ? RemovalCause::kExplicit : RemovalCause::kExpired});
+      RemovedEntry{unlink(node), live ? RemovalCause::kExplicit : RemovalCause::kExpired});
   return live;
 }
 
@@ -269,7 +269,7 @@ std::vector<Node*> Shard::match(const Selector& selector) {
   return out;
 }
 
-uint64_t Shard::invalidate(const Selector& selector, int64_t now_ms, Removals* removed) {
+uint64_t Shard::invalidate(const Selector& selector, int64_t now_ms, RemovedEntries* removed) {
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t count = 0;
   for (Node* node : match(selector)) {
@@ -280,25 +280,25 @@ uint64_t Shard::invalidate(const Selector& selector, int64_t now_ms, Removals* r
       ++expirations_;
     }
     removed->push_back(
-        Removal{unlink(node), live ? RemovalCause::kInvalidated : RemovalCause::kExpired});
+        RemovedEntry{unlink(node), live ? RemovalCause::kInvalidated : RemovalCause::kExpired});
   }
   invalidations_ += count;
   return count;
 }
 
-uint64_t Shard::purge_expired(int64_t now_ms, uint64_t max_nodes, Removals* removed) {
+uint64_t Shard::purge_expired(int64_t now_ms, uint64_t max_nodes, RemovedEntries* removed) {
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t count = 0;
   for (Node* top = expiry_.top(); count < max_nodes && top != nullptr && is_expired(top, now_ms);
        top = expiry_.top()) {
-    removed->push_back(Removal{unlink(top), RemovalCause::kExpired});
+    removed->push_back(RemovedEntry{unlink(top), RemovalCause::kExpired});
     ++count;
   }
   expirations_ += count;
   return count;
 }
 
-uint64_t Shard::evict_fraction(double fraction, FractionCarry* carry, Removals* removed) {
+uint64_t Shard::evict_fraction(double fraction, FractionCarry* carry, RemovedEntries* removed) {
   std::lock_guard<std::mutex> lock(mu_);
   // Quota per namespace: round(fraction * entries seen so far in this and
   // earlier shards) minus what earlier shards already evicted.
@@ -317,7 +317,7 @@ uint64_t Shard::evict_fraction(double fraction, FractionCarry* carry, Removals* 
     auto it = quota.find(node->ns);
     if (it == quota.end() || it->second == 0) continue;
     --it->second;
-    removed->push_back(Removal{unlink(node), RemovalCause::kInvalidated});
+    removed->push_back(RemovedEntry{unlink(node), RemovalCause::kInvalidated});
     ++count;
   }
   invalidations_ += count;

@@ -3,13 +3,13 @@
 // The tier routes each key to one shard by CacheKey::hash(). A shard owns its
 // nodes and every index over them: the hash table (key -> node), the eviction
 // policy's lists, a per-namespace list, a tag index (tag -> nodes) and an
-// expiry heap. Operations that remove nodes hand them back in a Removals
+// expiry heap. Operations that remove nodes hand them back in a RemovedEntries
 // vector instead of destroying them, so that the tier can call the removal
 // listener -- and free the payloads -- after the shard lock is released.
 //
 // Ownership: the shard owns every linked node (created by Node::create,
 // released into the table on link, re-adopted by unlink). Removed nodes are
-// owned by the Removals vector they were moved into.
+// owned by the RemovedEntries vector they were moved into.
 // Thread-safety: every public method takes the shard mutex; safe to call
 // concurrently. Never calls user code.
 #pragma once
@@ -36,11 +36,11 @@
 namespace plancache::internal {
 
 // A node that left a shard, with why.
-struct Removal {
+struct RemovedEntry {
   NodePtr node;
   RemovalCause cause;
 };
-using Removals = std::vector<Removal>;
+using RemovedEntries = std::vector<RemovedEntry>;
 
 struct ShardConfig {
   Budget budget;
@@ -72,7 +72,7 @@ class alignas(64) Shard final : private EvictionSink {
 
   // The live entry, or nullptr. An expired entry is unlinked into *removed
   // (cause kExpired) and is a miss.
-  EntryPtr get(const CacheKey& key, const Clock& clock, Removals* removed);
+  EntryPtr get(const CacheKey& key, const Clock& clock, RemovedEntries* removed);
 
   // Stores entry (whose charge, key included, is `charge`). A previous live
   // entry of the key is replaced in place (keeping its place in the policy)
@@ -82,23 +82,23 @@ class alignas(64) Shard final : private EvictionSink {
   // budget; the entry is not stored and a previous entry of the key is
   // removed (cause kReplaced, or kExpired), since it is stale.
   Status put(const CacheKey& key, EntryPtr entry, uint64_t charge, int64_t now_ms,
-             EntryPtr* replaced, Removals* removed);
+             EntryPtr* replaced, RemovedEntries* removed);
 
   // True when a live entry was removed (kExplicit); an expired one is removed
   // as kExpired and reported as absent.
-  bool erase(const CacheKey& key, int64_t now_ms, Removals* removed);
+  bool erase(const CacheKey& key, int64_t now_ms, RemovedEntries* removed);
 
   // Removes live entries matching `selector` (kInvalidated) and returns how
   // many; matching expired entries go as kExpired, uncounted.
   // REQUIRES: validate_selector(selector) is OK.
-  uint64_t invalidate(const Selector& selector, int64_t now_ms, Removals* removed);
+  uint64_t invalidate(const Selector& selector, int64_t now_ms, RemovedEntries* removed);
 
   // Removes up to `max_nodes` entries that expired by now_ms; returns how many.
-  uint64_t purge_expired(int64_t now_ms, uint64_t max_nodes, Removals* removed);
+  uint64_t purge_expired(int64_t now_ms, uint64_t max_nodes, RemovedEntries* removed);
 
   // Evicts this shard's share of `fraction` of every namespace, coldest
   // first (kInvalidated); `carry` spreads the rounding over the shards.
-  uint64_t evict_fraction(double fraction, FractionCarry* carry, Removals* removed);
+  uint64_t evict_fraction(double fraction, FractionCarry* carry, RemovedEntries* removed);
 
   // Adds this shard's live entries matching `selector` to *heap, keeping
   // only the `limit` smallest keys in it. Removes nothing.
@@ -155,7 +155,7 @@ class alignas(64) Shard final : private EvictionSink {
   ExpiryHeap expiry_;
   StringMap<std::unique_ptr<NsState>> namespaces_;
   StringMap<std::unordered_set<Node*>> tags_;
-  Removals* evicted_ = nullptr;  // where evict() puts nodes during put()
+  RemovedEntries* evicted_ = nullptr;  // where evict() puts nodes during put()
   uint64_t hits_ = 0;
   uint64_t misses_ = 0;
   uint64_t puts_ = 0;
