@@ -21,6 +21,7 @@ import os
 import re
 import resource
 import socket
+import sys
 import time
 import unittest
 
@@ -120,6 +121,8 @@ class RequestBoundsTest(unittest.TestCase):
         before = status_kib(pid, "VmHWM") * 1024
         res, sent = stream_until_refused(self.server.port, head, filler, HUGE)
         growth = status_kib(pid, "VmHWM") * 1024 - before
+        sys.stderr.write("[%s: peak RSS +%d KiB after %d bytes sent] " % (self.id().split(".")[-1],
+                                                                       growth // 1024, sent))
         self.assertLess(growth, PEAK_GROWTH_LIMIT,
                         "peak RSS grew by %d bytes while %d bytes were sent" % (growth, sent))
         self.assertIsNotNone(res, "no answer after %d bytes" % sent)
