@@ -16,33 +16,40 @@
 // `limit` keys overall are among the first `limit` of some tier. A tier that
 // fails is skipped, as on the read path.
 //
-// Read-through: get_or_compute() looks up, and on a miss joins the key's
-// single flight. The leader re-checks the tiers (another leader may have
-// stored the entry between our miss and our joining), runs the compute
-// function with no lock held, stores the value, and only then leaves the
-// flight, so a newcomer either joins the running flight or finds the value.
+// Read-through: get_or_compute() looks up, and on a miss waits on the
+// read-through engine (read_through_engine.h), which owns single-flight,
+// the leader's re-check and the min compute time; its compute functions run
+// inline on the leader's own thread. The cache is the engine's store: the
+// re-check and the store go straight to the tiers.
 #include <algorithm>
 #include <atomic>
 
 #include "cache/fan_out.h"
 #include "cache/latency_histogram.h"
-#include "cache/single_flight.h"
+#include "cache/read_through_engine.h"
 #include "core/selector_match.h"
 #include "plancache/cache.h"
 
 namespace plancache {
 namespace {
 
-using internal::FlightOutcome;
+internal::ReadThroughOptions engine_options(const CacheOptions& options) {
+  internal::ReadThroughOptions o;
+  o.executor = internal::inline_executor();  // the blocking caller's thread
+  o.policies = options.policies;
+  o.default_ttl_ms = options.default_ttl_ms;
+  return o;
+}
 
-class MultiTierCache final : public Cache {
+class MultiTierCache final : public Cache, private internal::ReadThroughStore {
  public:
   explicit MultiTierCache(CacheOptions options)
       : tiers_(std::move(options.tiers)),
         default_ttl_ms_(options.default_ttl_ms),
         clock_(options.clock ? std::move(options.clock) : system_clock()),
-        policies_(std::move(options.policies)),
-        max_value_bytes_(options.max_value_bytes) {}
+        policies_(options.policies),
+        max_value_bytes_(options.max_value_bytes),
+        engine_(*this, *clock_, engine_options(options)) {}
 
   using Cache::get;
 
@@ -57,7 +64,7 @@ class MultiTierCache final : public Cache {
 
   Status put(const CacheKey& key, BytesPtr value, const PutOptions& options) override {
     if (value == nullptr) return Status::invalid_argument("value must not be null");
-    PLANCACHE_RETURN_IF_ERROR(check_value_size(*value));
+    PLANCACHE_RETURN_IF_ERROR(internal::check_value_size(*value, max_value_bytes_));
     const int64_t ttl = options.ttl_ms.value_or(default_ttl_for(key.ns()));
     if (ttl < 0) return Status::invalid_argument("ttl must not be negative");
     EntryPtr entry = make_entry(std::move(value), clock_->now_ms(), ttl, options.compute_ms,
@@ -68,13 +75,9 @@ class MultiTierCache final : public Cache {
   Result<ReadThrough> get_or_compute(const CacheKey& key, const ComputeFn& compute) override {
     Lookup found = get(key);
     if (found.hit()) return ReadThrough{found.entry, true, found.tier, false};
-
-    bool coalesced = false;
-    Result<FlightOutcome> outcome =
-        flights_.run(key.encoded(), [&] { return lead_compute(key, compute); }, &coalesced);
-    if (coalesced) coalesced_.fetch_add(1, std::memory_order_relaxed);
-    if (!outcome.is_ok()) return outcome.status();
-    return ReadThrough{outcome->entry, outcome->from_cache, outcome->tier, coalesced};
+    internal::ReadThroughOutcome o = engine_.join_and_wait(key, compute);
+    if (o.entry == nullptr) return o.error;
+    return ReadThrough{std::move(o.entry), o.cached, o.tier, o.coalesced};
   }
 
   Result<bool> erase(const CacheKey& key) override {
@@ -133,11 +136,12 @@ class MultiTierCache final : public Cache {
     out.hits = hits_.load(std::memory_order_relaxed);
     out.misses = misses_.load(std::memory_order_relaxed);
     out.promotions = promotions_.load(std::memory_order_relaxed);
-    out.computes = computes_.load(std::memory_order_relaxed);
-    out.compute_errors = compute_errors_.load(std::memory_order_relaxed);
-    out.coalesced = coalesced_.load(std::memory_order_relaxed);
-    out.inflight = flights_.inflight();
-    out.waiting = flights_.waiting();
+    const internal::ReadThroughStats rt = engine_.stats();
+    out.computes = rt.computes;
+    out.compute_errors = rt.compute_errors;
+    out.coalesced = rt.coalesced;
+    out.inflight = rt.inflight;
+    out.waiting = rt.waiting;
     out.get_latency = get_latency_.summary();
     return out;
   }
@@ -145,6 +149,19 @@ class MultiTierCache final : public Cache {
   const Clock& clock() const override { return *clock_; }
 
  private:
+  // ReadThroughStore: the engine's re-check and store reach the tiers
+  // directly (no get() counted; a failed store only costs a recompute).
+  Lookup lookup(const CacheKey& key, bool allow_stale) override {
+    return lookup_tiers(key, allow_stale);
+  }
+  Status admit(const Bytes& value) const override {
+    return internal::check_value_size(value, max_value_bytes_);
+  }
+  Status store(const CacheKey& key, const EntryPtr& entry) override {
+    (void)put_all(key, entry, tiers_.size());
+    return Status::ok();
+  }
+
   // The namespace's policy, or null when the cache has no policies.
   const NamespacePolicy* policy_for(std::string_view ns) const {
     return policies_ ? &policies_->get(ns) : nullptr;
@@ -199,42 +216,6 @@ class MultiTierCache final : public Cache {
     return Status::ok();
   }
 
-  // The one bound on a value's size (CacheOptions::max_value_bytes).
-  Status check_value_size(const Bytes& value) const {
-    if (max_value_bytes_ == 0 || value.size() <= max_value_bytes_) return Status::ok();
-    return Status::resource_exhausted("value of " + std::to_string(value.size()) +
-                                      " bytes is larger than the limit of " +
-                                      std::to_string(max_value_bytes_) + " bytes");
-  }
-
-  Result<FlightOutcome> lead_compute(const CacheKey& key, const ComputeFn& compute) {
-    Lookup again = lookup_tiers(key, /*allow_stale=*/false);
-    if (again.hit()) return FlightOutcome{again.entry, true, again.tier};
-
-    computes_.fetch_add(1, std::memory_order_relaxed);
-    const int64_t start = clock_->monotonic_ns();
-    Result<Computed> computed = compute();
-    const int64_t elapsed_ms = (clock_->monotonic_ns() - start) / 1'000'000;
-    if (!computed.is_ok() || computed->value == nullptr) {
-      compute_errors_.fetch_add(1, std::memory_order_relaxed);
-      if (computed.is_ok()) return Status::internal("compute function returned a null value");
-      return computed.status();
-    }
-    if (Status size = check_value_size(*computed->value); !size.is_ok()) {
-      compute_errors_.fetch_add(1, std::memory_order_relaxed);
-      return size;
-    }
-    PutOptions options = computed->options;
-    if (options.compute_ms == 0) options.compute_ms = static_cast<uint32_t>(elapsed_ms);
-    const int64_t ttl = options.ttl_ms.value_or(default_ttl_for(key.ns()));
-    EntryPtr entry = make_entry(computed->value, clock_->now_ms(), std::max<int64_t>(ttl, 0),
-                                options.compute_ms, options.tags, options.stale_grace_ms);
-    const NamespacePolicy* policy = policy_for(key.ns());
-    const bool worth_keeping = policy == nullptr || policy->worth_storing(options.compute_ms);
-    if (computed->store && worth_keeping) (void)put_all(key, entry, tiers_.size());
-    return FlightOutcome{std::move(entry), false, {}};
-  }
-
   // Every tier is asked even after one fails; the tiers hold copies of the
   // same entries, so the count is the largest (fan_out.h).
   template <typename Fn>
@@ -249,10 +230,9 @@ class MultiTierCache final : public Cache {
   const std::shared_ptr<Clock> clock_;
   const std::shared_ptr<const NamespacePolicies> policies_;  // may be null
   const uint64_t max_value_bytes_;  // 0 = no bound
-  internal::SingleFlight flights_;
   internal::LatencyHistogram get_latency_;
   std::atomic<uint64_t> gets_{0}, hits_{0}, misses_{0}, promotions_{0};
-  std::atomic<uint64_t> computes_{0}, compute_errors_{0}, coalesced_{0};
+  internal::ReadThroughEngine engine_;  // last: uses the members above
 };
 
 }  // namespace

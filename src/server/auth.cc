@@ -29,10 +29,10 @@ bool iequals_prefix(std::string_view text, std::string_view prefix) {
 
 }  // namespace
 
-Status authorize(Guard guard, const HttpRequest& req, const server::ServerConfig& config) {
+Status authorize(Guard guard, const HttpRequest& req, const AuthTokens& tokens) {
   if (guard == Guard::kNone) return Status::ok();
-  const bool admin_only = guard == Guard::kAdmin && !config.admin_token.empty();
-  if (!admin_only && config.api_token.empty()) return Status::ok();
+  const bool admin_only = guard == Guard::kAdmin && !tokens.admin.empty();
+  if (!admin_only && tokens.api.empty()) return Status::ok();
 
   const auto header = req.find(http::field::authorization);
   if (header == req.end()) {
@@ -45,11 +45,11 @@ Status authorize(Guard guard, const HttpRequest& req, const server::ServerConfig
   }
   const std::string_view token = value.substr(kScheme.size());
   if (admin_only) {
-    if (token_equals(token, config.admin_token)) return Status::ok();
+    if (token_equals(token, tokens.admin)) return Status::ok();
     return Status::permission_denied("wrong admin token");
   }
-  if (token_equals(token, config.api_token) ||
-      (!config.admin_token.empty() && token_equals(token, config.admin_token))) {
+  if (token_equals(token, tokens.api) ||
+      (!tokens.admin.empty() && token_equals(token, tokens.admin))) {
     return Status::ok();
   }
   return Status::permission_denied("wrong API token");

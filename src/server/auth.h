@@ -4,11 +4,16 @@
 #pragma once
 
 #include "plancache/status.h"
-#include "server/config.h"
 #include "server/handlers/handlers.h"
 #include "server/router.h"
 
 namespace plancache::internal {
+
+// The two tokens (ServerConfig::admin_token, api_token); "" = none.
+struct AuthTokens {
+  std::string admin;
+  std::string api;
+};
 
 // OK when `req` may reach a route guarded by `guard`:
 //  - kNone: always;
@@ -17,6 +22,6 @@ namespace plancache::internal {
 //  - kApi: when an API token is set, the API or the admin token.
 // Errors: unauthenticated (401) without a bearer token, permission_denied
 // (403) with a wrong one. Tokens are compared in constant time.
-Status authorize(Guard guard, const HttpRequest& req, const server::ServerConfig& config);
+Status authorize(Guard guard, const HttpRequest& req, const AuthTokens& tokens);
 
 }  // namespace plancache::internal

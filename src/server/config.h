@@ -14,8 +14,11 @@
 //      server/config_namespaces.h);
 //   5. the defaults below.
 // The server-wide l1_max_entries, l1_max_bytes, default_ttl_s and
-// min_compute_ms are the `default` namespace's policy: a flag or variable
-// beats [namespaces.default], which beats the file's top-level key.
+// min_compute_ms are inputs to the `default` namespace's policy: a flag or
+// variable beats [namespaces.default], which beats the file's top-level key.
+// After resolution that policy (namespaces->get("default")) is the one truth
+// every reader uses; the four fields are its one-way mirror
+// (config_namespaces.h, finish_namespaces).
 // resolve_server_config() applies that order and validates every value once;
 // a bad value is invalid_argument naming its source (flag, variable or TOML
 // key) and the value. Cross-field start-up checks (non-loopback host without
@@ -59,8 +62,7 @@ struct ServerConfig {
   std::string host = "127.0.0.1";
   // TCP port; 0 = an ephemeral port (see Server::port()). Default: 8080.
   uint16_t port = 8080;
-  // Disk tier directory; "" = no disk tier. The disk tier is not in this
-  // build yet: a non-empty value is logged and ignored. Default: ./plancache-data.
+  // Disk tier directory; "" = no disk tier. Default: ./plancache-data.
   std::string data_dir = "./plancache-data";
   // Shared Redis tier; not supported yet (start-up refuses). Default: none.
   std::string redis_url;
@@ -130,7 +132,8 @@ struct ServerConfig {
   // Time a keep-alive connection may sit between requests. Default: 60 s.
   uint32_t idle_timeout_ms = 60'000;
   // Open connections above which new ones get a 503 and are closed.
-  // Lowered at start to what the open-file limit leaves (fd_budget.h).
+  // The listener gets it lowered to what the open-file limit leaves
+  // (fd_budget.h); this field is not changed.
   // Default: 1000.
   uint32_t max_connections = 1000;
   // Key hash: "sha256" or "xxh3-128". Default: sha256.
@@ -155,9 +158,10 @@ struct ServerConfig {
   uint32_t stats_max_namespaces = 100;
 
   // The policy of every namespace (lane), from the presets, the TOML
-  // [namespaces.*] tables and the four default-namespace settings above
-  // (resolve_server_config keeps both consistent). null = the presets with
-  // the default namespace taken from the fields above (embedding, tests).
+  // [namespaces.*] tables and the four default-namespace inputs above; once
+  // set, the truth for the default lane (the four fields only mirror it).
+  // null = the presets with the default namespace taken from the fields
+  // above (embedding, tests; see compose()).
   std::shared_ptr<const NamespacePolicies> namespaces;
   // The lanes with a planner of their own ([namespaces.x] planner_url /
   // planner_cmd): a server matter, so not in the library's lane policy.

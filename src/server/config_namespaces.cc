@@ -245,32 +245,41 @@ Status apply_namespace_tables(const toml::node& node, const std::string& path,
 
 namespace {
 
-// A server-wide setting that is also a field of the default namespace.
+// A server-wide setting that is an input to the default lane's policy.
 struct DefaultLink {
   std::string_view setting;  // ServeSetting name
   std::string_view key;      // [namespaces.default] key
   void (*to_policy)(const server::ServerConfig&, NamespacePolicy&);
-  void (*to_config)(const NamespacePolicy&, server::ServerConfig&);
 };
 
 constexpr std::array<DefaultLink, 4> kDefaultLinks = {{
     {"l1_max_entries", "max_entries",
-     [](const server::ServerConfig& c, NamespacePolicy& p) { p.memory.max_entries = c.l1_max_entries; },
-     [](const NamespacePolicy& p, server::ServerConfig& c) { c.l1_max_entries = p.memory.max_entries; }},
+     [](const server::ServerConfig& c, NamespacePolicy& p) {
+       p.memory.max_entries = c.l1_max_entries;
+     }},
     {"l1_max_bytes", "max_bytes",
-     [](const server::ServerConfig& c, NamespacePolicy& p) { p.memory.max_bytes = c.l1_max_bytes; },
-     [](const NamespacePolicy& p, server::ServerConfig& c) { c.l1_max_bytes = p.memory.max_bytes; }},
+     [](const server::ServerConfig& c, NamespacePolicy& p) {
+       p.memory.max_bytes = c.l1_max_bytes;
+     }},
     {"default_ttl_s", "default_ttl_s",
      [](const server::ServerConfig& c, NamespacePolicy& p) {
        p.default_ttl_ms = c.default_ttl_s * 1000;
-     },
-     [](const NamespacePolicy& p, server::ServerConfig& c) {
-       c.default_ttl_s = p.default_ttl_ms / 1000;
      }},
     {"min_compute_ms", "min_compute_ms",
-     [](const server::ServerConfig& c, NamespacePolicy& p) { p.min_compute_ms = c.min_compute_ms; },
-     [](const NamespacePolicy& p, server::ServerConfig& c) { c.min_compute_ms = p.min_compute_ms; }},
+     [](const server::ServerConfig& c, NamespacePolicy& p) {
+       p.min_compute_ms = c.min_compute_ms;
+     }},
 }};
+
+// The one writer of the four fields after resolution: a one-way mirror of
+// the default lane, so that what was resolved reads back from the config.
+// Nothing in the server reads them afterwards; readers use the policy.
+void mirror_default_lane(const NamespacePolicy& lane, server::ServerConfig& config) {
+  config.l1_max_entries = lane.memory.max_entries;
+  config.l1_max_bytes = lane.memory.max_bytes;
+  config.default_ttl_s = lane.default_ttl_ms / 1000;
+  config.min_compute_ms = lane.min_compute_ms;
+}
 
 }  // namespace
 
@@ -280,18 +289,15 @@ Status finish_namespaces(NamespaceTables tables,
                          server::ServerConfig& config) {
   NamespacePolicy policy = tables.policies.get(kDefaultNamespace);
   for (const DefaultLink& link : kDefaultLinks) {
-    const bool global_wins =
+    const bool input_wins =
         given_above_file(link.setting) ||
         (given_in_file(link.setting) && tables.default_keys.count(link.key) == 0);
-    if (global_wins) {
-      link.to_policy(config, policy);
-    } else {
-      link.to_config(policy, config);
-    }
+    if (input_wins) link.to_policy(config, policy);
   }
   PLANCACHE_RETURN_IF_ERROR(tables.policies.set(std::string(kDefaultNamespace), std::move(policy)));
   config.namespaces = std::make_shared<const NamespacePolicies>(std::move(tables.policies));
   config.namespace_planners = std::move(tables.planners);
+  mirror_default_lane(config.namespaces->get(kDefaultNamespace), config);
   return Status::ok();
 }
 

@@ -50,8 +50,9 @@ Status apply_namespace_tables(const toml::node& node, const std::string& path,
 //   3. the server-wide key at the top level of the file
 //      (`given_in_file(setting)`);
 //   4. the built-in default.
-// Afterwards config.l1_max_entries etc. equal the default namespace's
-// policy, and config.namespaces holds the policies.
+// Afterwards config.namespaces holds the policies and is the one truth;
+// config.l1_max_entries etc. are then only a one-way mirror of the default
+// lane (written here and nowhere else, never read back by the server).
 Status finish_namespaces(NamespaceTables tables,
                          const std::function<bool(std::string_view)>& given_above_file,
                          const std::function<bool(std::string_view)>& given_in_file,

@@ -43,14 +43,14 @@ constexpr size_t kReadChunk = 16 * 1024;
 // piece), a chunk-size line with its extensions, or a trailer section, plus
 // one read. Beast fails a read with buffer_overflow once it is full, so a
 // client streaming a 256 MiB chunk extension costs this much and no more.
-size_t read_buffer_limit(const server::ServerConfig& config) {
+size_t read_buffer_limit(const SessionLimits& config) {
   return static_cast<size_t>(config.max_header_bytes) + kReadChunk;
 }
 
 // Every byte of one request (head, chunk-size lines and extensions,
 // trailers, body) counts against this: head and framing may each take up
 // to max_header_bytes, the body max_body_bytes.
-uint64_t request_byte_limit(const server::ServerConfig& config) {
+uint64_t request_byte_limit(const SessionLimits& config) {
   return 2ull * config.max_header_bytes + config.max_body_bytes;
 }
 // Longest time spent draining a client after an error answer.
@@ -112,17 +112,22 @@ HttpSession::Streaming::Streaming(HttpResponse&& from) {
   head.chunked(true);
 }
 
-HttpSession::HttpSession(Socket&& socket, Service& service, SessionList& sessions, bool holds_slot)
+SessionLimits SessionLimits::of(const server::ServerConfig& config) {
+  return {config.max_header_bytes, config.max_body_bytes, config.read_timeout_ms,
+          config.idle_timeout_ms};
+}
+
+HttpSession::HttpSession(Socket&& socket, const SessionEnv& env, SessionList& sessions,
+                         bool holds_slot)
     : stream_(std::move(socket)),
-      buffer_(read_buffer_limit(service.state().config)),
-      service_(service),
-      config_(service.state().config),
+      buffer_(read_buffer_limit(env.limits)),
+      env_(env),
       sessions_(sessions),
       holds_slot_(holds_slot) {}
 
 HttpSession::~HttpSession() {
   sessions_.erase(this);
-  if (holds_slot_) service_.state().http.close_connection();
+  if (holds_slot_) env_.counters.close_connection();
 }
 
 void HttpSession::start() {
@@ -131,8 +136,8 @@ void HttpSession::start() {
   stream_.socket().set_option(net::ip::tcp::no_delay(true), ignored);
   if (!holds_slot_) {
     res_.version(11);
-    service_.reject_unparsed(res_, http::status::service_unavailable, "unavailable",
-                             "too many connections (max_connections reached)");
+    env_.service.reject_unparsed(res_, http::status::service_unavailable, "unavailable",
+                                 "too many connections (max_connections reached)");
     return send(/*close_after=*/true);
   }
   wait_for_request();
@@ -146,13 +151,13 @@ void HttpSession::stop() {
 
 void HttpSession::wait_for_request() {
   if (buffer_.size() != 0) return read_request();  // pipelined bytes already here
-  if (service_.state().draining.load(std::memory_order_relaxed)) {
+  if (env_.draining.is_set()) {
     // Draining: answer a request the client has already begun to send.
     beast::error_code ec;
     if (stream_.socket().available(ec) == 0) return close();
   }
   idle_ = true;
-  stream_.expires_after(milliseconds(config_.idle_timeout_ms));
+  stream_.expires_after(milliseconds(env_.limits.idle_timeout_ms));
   stream_.async_read_some(
       buffer_.prepare(kReadChunk),
       beast::bind_front_handler(&HttpSession::on_first_bytes, shared_from_this()));
@@ -174,9 +179,9 @@ void HttpSession::read_request() {
   // the head, so no byte of the body is parsed before the framing and the
   // tokens are checked.
   parser_->eager(false);
-  parser_->header_limit(config_.max_header_bytes);
-  parser_->body_limit(config_.max_body_bytes);
-  stream_.expires_after(milliseconds(config_.read_timeout_ms));
+  parser_->header_limit(env_.limits.max_header_bytes);
+  parser_->body_limit(env_.limits.max_body_bytes);
+  stream_.expires_after(milliseconds(env_.limits.read_timeout_ms));
   parse_buffered();
 }
 
@@ -201,12 +206,12 @@ void HttpSession::parse_buffered() {
 void HttpSession::on_read(beast::error_code ec, size_t n) {
   request_bytes_ += n;
   if (ec) return reply_unreadable(ec);
-  if (request_bytes_ > request_byte_limit(config_)) return reply_too_large();
+  if (request_bytes_ > request_byte_limit(env_.limits)) return reply_too_large();
   if (parser_->is_header_done() && !head_screened_) {
     head_screened_ = true;
     res_ = {};
     res_.version(11);
-    switch (service_.screen_head(parser_->get(), res_)) {
+    switch (env_.service.screen_head(parser_->get(), res_)) {
       case Service::HeadCheck::kPass:
         break;
       case Service::HeadCheck::kMisframed:
@@ -235,16 +240,14 @@ void HttpSession::on_read(beast::error_code ec, size_t n) {
   const HttpRequest& req = parser_->get();
   res_ = {};
   res_.version(req.version());
-  const bool deferred = service_.handle(req, res_, [this] {
-    return std::make_shared<SessionReplyChannel>(shared_from_this());
-  });
+  const bool deferred = env_.service.handle(
+      req, res_, [this] { return std::make_shared<SessionReplyChannel>(shared_from_this()); });
   if (deferred) return;  // the channel answers later (finish_deferred / streams)
   send(!keep_alive_after_answer());
 }
 
 bool HttpSession::keep_alive_after_answer() const {
-  return parser_ && parser_->get().keep_alive() &&
-         !service_.state().draining.load(std::memory_order_relaxed);
+  return parser_ && parser_->get().keep_alive() && !env_.draining.is_set();
 }
 
 void HttpSession::finish_deferred(HttpResponse res) {
@@ -264,7 +267,7 @@ void HttpSession::begin_stream(HttpResponse head, milliseconds heartbeat_interva
   streaming_->heartbeat = std::move(heartbeat);
   if (!first.empty()) streaming_->queued.push_back(std::move(first));
   streaming_->writing = true;
-  stream_.expires_after(milliseconds(config_.read_timeout_ms));
+  stream_.expires_after(milliseconds(env_.limits.read_timeout_ms));
   http::async_write_header(stream_, streaming_->serializer,
                            [self = shared_from_this()](beast::error_code ec, size_t) {
                              self->on_stream_write(ec);
@@ -289,13 +292,13 @@ void HttpSession::pump_stream() {
     s.writing_chunk = std::move(s.queued.front());
     s.queued.pop_front();
     s.writing = true;
-    stream_.expires_after(milliseconds(config_.read_timeout_ms));
+    stream_.expires_after(milliseconds(env_.limits.read_timeout_ms));
     return net::async_write(stream_, http::make_chunk(net::buffer(s.writing_chunk)), done);
   }
   if (s.ending) {
     s.writing = true;
     s.last_sent = true;
-    stream_.expires_after(milliseconds(config_.read_timeout_ms));
+    stream_.expires_after(milliseconds(env_.limits.read_timeout_ms));
     net::async_write(stream_, http::make_chunk_last(), done);
   }
 }
@@ -331,24 +334,25 @@ void HttpSession::reply_unreadable(beast::error_code ec) {
   res_ = {};
   res_.version(11);
   if (ec == http::error::body_limit) {
-    service_.reject_unparsed(
+    env_.service.reject_unparsed(
         res_, http::status::payload_too_large, "resource_exhausted",
-        "request body is larger than " + std::to_string(config_.max_body_bytes) + " bytes");
+        "request body is larger than " + std::to_string(env_.limits.max_body_bytes) + " bytes");
   } else if (ec == http::error::header_limit) {
-    service_.reject_unparsed(
+    env_.service.reject_unparsed(
         res_, http::status::request_header_fields_too_large, "resource_exhausted",
-        "request header is larger than " + std::to_string(config_.max_header_bytes) + " bytes");
+        "request header is larger than " + std::to_string(env_.limits.max_header_bytes) + " bytes");
   } else if (ec == http::error::buffer_overflow) {
     // The head fitted its limit, so this is a chunk-size line (with its
     // extensions) or a trailer section that did not.
-    service_.reject_unparsed(res_, http::status::payload_too_large, "resource_exhausted",
-                             "a chunk-size line or the trailers of the request are longer than " +
-                                 std::to_string(config_.max_header_bytes) + " bytes");
+    env_.service.reject_unparsed(
+        res_, http::status::payload_too_large, "resource_exhausted",
+        "a chunk-size line or the trailers of the request are longer than " +
+            std::to_string(env_.limits.max_header_bytes) + " bytes");
   } else if (ec == http::error::partial_message) {
     return close();
   } else {
-    service_.reject_unparsed(res_, http::status::bad_request, "invalid_argument",
-                             "malformed HTTP request: " + ec.message());
+    env_.service.reject_unparsed(res_, http::status::bad_request, "invalid_argument",
+                                 "malformed HTTP request: " + ec.message());
   }
   send(/*close_after=*/true);
 }
@@ -356,17 +360,17 @@ void HttpSession::reply_unreadable(beast::error_code ec) {
 void HttpSession::reply_too_large() {
   res_ = {};
   res_.version(11);
-  service_.reject_unparsed(res_, http::status::payload_too_large, "resource_exhausted",
-                           "request is larger than " +
-                               std::to_string(request_byte_limit(config_)) +
-                               " bytes in all (head, chunk framing, trailers and body)");
+  env_.service.reject_unparsed(res_, http::status::payload_too_large, "resource_exhausted",
+                               "request is larger than " +
+                                   std::to_string(request_byte_limit(env_.limits)) +
+                                   " bytes in all (head, chunk framing, trailers and body)");
   send(/*close_after=*/true);
 }
 
 void HttpSession::send(bool close_after) {
   res_.keep_alive(!close_after);
   res_.prepare_payload();
-  stream_.expires_after(milliseconds(config_.read_timeout_ms));
+  stream_.expires_after(milliseconds(env_.limits.read_timeout_ms));
   http::async_write(stream_, res_,
                     [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
                       self->on_write(ec, close_after);
@@ -388,7 +392,7 @@ void HttpSession::linger_close() {
   beast::error_code ignored;
   stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
   buffer_.clear();
-  stream_.expires_after(std::min(kMaxLinger, milliseconds(config_.read_timeout_ms)));
+  stream_.expires_after(std::min(kMaxLinger, milliseconds(env_.limits.read_timeout_ms)));
   on_linger_read({});
 }
 

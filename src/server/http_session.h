@@ -3,7 +3,9 @@
 //
 // Lifetime: owned by the shared_ptrs its pending async operations hold;
 // it ends when the last one completes. While alive it is listed in its
-// thread's SessionList so that a graceful stop can reach it.
+// thread's SessionList so that a graceful stop can reach it. It knows the
+// server only through its SessionEnv: the Service that answers requests,
+// its limits, the connection counters and the drain flag.
 //
 // Thread-safety: every member function runs on the thread of the socket's
 // io_context (one thread per io_context), so no locking is needed.
@@ -11,8 +13,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core/basic_stream.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -25,6 +27,9 @@
 #include <string>
 #include <unordered_set>
 
+#include "server/config.h"
+#include "server/drain.h"
+#include "server/metrics.h"
 #include "server/service.h"
 
 namespace plancache::internal {
@@ -47,11 +52,32 @@ using SessionTimer =
                                       boost::asio::wait_traits<std::chrono::steady_clock>,
                                       boost::asio::io_context::executor_type>;
 
+// How much and how long one connection may take (the ServerConfig fields
+// of the same names).
+struct SessionLimits {
+  uint32_t max_header_bytes = 16u << 10;
+  uint64_t max_body_bytes = 8ull << 20;
+  uint32_t read_timeout_ms = 10'000;
+  uint32_t idle_timeout_ms = 60'000;
+
+  static SessionLimits of(const server::ServerConfig& config);
+};
+
+// What every session of a server shares. Owned by the Server; REQUIRES: it
+// outlives every session (and so the io_contexts that run them).
+// Thread-safety: read-only but for the thread-safe counters.
+struct SessionEnv {
+  Service& service;  // answers each request (Service::handle)
+  const SessionLimits limits;
+  HttpCounters& counters;     // the session releases its connection slot
+  const DrainFlag& draining;  // up: no more keep-alive
+};
+
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   // `holds_slot`: the connection took one of the max_connections slots
   // (released on destruction); false = over the limit, answer 503 and close.
-  HttpSession(Socket&& socket, Service& service, SessionList& sessions, bool holds_slot);
+  HttpSession(Socket&& socket, const SessionEnv& env, SessionList& sessions, bool holds_slot);
   ~HttpSession();
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
@@ -96,8 +122,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   HttpResponse res_;
-  Service& service_;
-  const server::ServerConfig& config_;
+  const SessionEnv& env_;
   SessionList& sessions_;
   const bool holds_slot_;
   bool idle_ = false;           // waiting for the first byte of a request

@@ -45,12 +45,13 @@ bool out_of_descriptors(const beast::error_code& ec) {
 
 }  // namespace
 
-Listener::Listener(net::io_context& ioc, std::vector<IoWorker*> workers, Service& service,
-                   spdlog::logger& logger)
+Listener::Listener(net::io_context& ioc, std::vector<IoWorker*> workers, const SessionEnv& env,
+                   uint32_t max_connections, spdlog::logger& logger)
     : acceptor_(ioc),
       retry_timer_(ioc),
       workers_(std::move(workers)),
-      service_(service),
+      env_(env),
+      max_connections_(max_connections),
       logger_(logger),
       spare_fd_(open_spare()) {}
 
@@ -59,10 +60,11 @@ Listener::~Listener() {
 }
 
 Result<std::shared_ptr<Listener>> Listener::open(const tcp::endpoint& endpoint,
-                                                 std::vector<IoWorker*> workers, Service& service,
+                                                 std::vector<IoWorker*> workers,
+                                                 const SessionEnv& env, uint32_t max_connections,
                                                  spdlog::logger& logger) {
   net::io_context& ioc = workers.front()->ioc;
-  auto listener = std::make_shared<Listener>(ioc, std::move(workers), service, logger);
+  auto listener = std::make_shared<Listener>(ioc, std::move(workers), env, max_connections, logger);
   beast::error_code ec;
   const auto fail = [&](std::string_view what) {
     return Status::unavailable("cannot listen on " + endpoint.address().to_string() + ":" +
@@ -123,7 +125,7 @@ uint64_t Listener::shed_waiting_connections() {
       beast::error_code ignored;
       socket.shutdown(tcp::socket::shutdown_send, ignored);
       socket.close(ignored);
-      service_.state().http.count_rejected();
+      env_.counters.count_rejected();
       ++shed;
     }
     spare_fd_ = open_spare();
@@ -156,10 +158,9 @@ void Listener::on_accept(IoWorker* worker, beast::error_code ec, Socket socket) 
     });
     return;
   }
-  ServiceState& state = service_.state();
-  if (state.draining.load(std::memory_order_relaxed)) return;  // socket closes here
-  const bool slot = state.http.try_open_connection(state.config.max_connections);
-  auto session = std::make_shared<HttpSession>(std::move(socket), service_, worker->sessions, slot);
+  if (env_.draining.is_set()) return;  // socket closes here
+  const bool slot = env_.counters.try_open_connection(max_connections_);
+  auto session = std::make_shared<HttpSession>(std::move(socket), env_, worker->sessions, slot);
   net::post(worker->ioc, [session] { session->start(); });
   accept();
 }

@@ -5,7 +5,9 @@
 // and closes. When the process is out of file descriptors all the same
 // (EMFILE), the listener frees a spare descriptor it keeps for this, accepts
 // the waiting connections one by one and answers each a canned 503 itself,
-// so that no client hangs in the listen backlog.
+// so that no client hangs in the listen backlog. It knows the server only
+// through the SessionEnv it hands to each session (the counters and drain
+// flag it reads too) and the effective max_connections it is given.
 //
 // Lifetime: owned by shared_ptrs held by Server and by its pending accept.
 // Thread-safety: start() / stop() may be called from any thread; the rest
@@ -20,7 +22,6 @@
 
 #include "plancache/status.h"
 #include "server/http_session.h"
-#include "server/service.h"
 
 namespace spdlog {
 class logger;
@@ -42,10 +43,13 @@ struct IoWorker {
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   // Binds and listens on `endpoint` using workers[0]'s io_context.
-  // Errors: unavailable naming the address and the system error.
-  // REQUIRES: workers non-empty; workers, service and logger outlive it.
+  // `max_connections`: connections over it get a 503 (the effective cap,
+  // after the fd budget). Errors: unavailable naming the address and the
+  // system error.
+  // REQUIRES: workers non-empty; workers, env and logger outlive it.
   static Result<std::shared_ptr<Listener>> open(const boost::asio::ip::tcp::endpoint& endpoint,
-                                                std::vector<IoWorker*> workers, Service& service,
+                                                std::vector<IoWorker*> workers,
+                                                const SessionEnv& env, uint32_t max_connections,
                                                 spdlog::logger& logger);
 
   uint16_t port() const { return port_; }
@@ -53,8 +57,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   // Closes the acceptor; no new connection is accepted afterwards.
   void stop();
 
-  Listener(boost::asio::io_context& ioc, std::vector<IoWorker*> workers, Service& service,
-           spdlog::logger& logger);
+  Listener(boost::asio::io_context& ioc, std::vector<IoWorker*> workers, const SessionEnv& env,
+           uint32_t max_connections, spdlog::logger& logger);
   ~Listener();
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
@@ -72,7 +76,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   boost::asio::steady_timer retry_timer_;
   std::vector<IoWorker*> workers_;
   size_t next_worker_ = 0;
-  Service& service_;
+  const SessionEnv& env_;
+  const uint32_t max_connections_;
   spdlog::logger& logger_;
   uint16_t port_ = 0;
   int spare_fd_ = -1;  // /dev/null, closed to make room for a 503 under EMFILE

@@ -3,15 +3,19 @@
 // Threads: N I/O workers (one io_context each, see listener.h) plus one
 // maintenance thread calling Cache::purge_expired() every
 // purge_interval_ms, so a sweep never stalls a connection.
-// Stop: the latch `stop_requested_` makes request_stop() run once; it marks
-// the service draining (new accepts are dropped, idle keep-alive
-// connections close, busy ones close after their answer), closes the
-// acceptor and drops the work guards, so each io_context's run() returns as
-// soon as its last connection is gone. wait() joins.
+// Wiring: compose() (composition.h) builds the cache side; this file only
+// adds the networking around it — the Service over the Runtime, the
+// SessionEnv every session shares (limits, counters, drain flag), the
+// listener with the effective max_connections — and the threads.
+// Stop: the latch `stop_requested_` makes request_stop() run once; it raises
+// the drain flag (new accepts are dropped, idle keep-alive connections
+// close, busy ones close after their answer, /readyz answers 503), gives
+// read-through planner runs --stop-grace-ms, closes the acceptor and drops
+// the work guards, so each io_context's run() returns as soon as its last
+// connection is gone. wait() joins.
 #include "server/server.h"
 
 #include <malloc.h>
-
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -21,11 +25,15 @@
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
+#include <optional>
 #include <thread>
 
+#include "plancache/disk_tier.h"
+#include "server/composition.h"
+#include "server/drain.h"
 #include "server/fd_budget.h"
 #include "server/listener.h"
-#include "plancache/disk_tier.h"
+#include "server/metrics.h"
 #include "server/service.h"
 
 namespace plancache::server {
@@ -81,8 +89,9 @@ uint64_t planner_slots(const ServerConfig& config) {
   return planners * (uint64_t{config.planner_max_concurrent} + config.max_background_refreshes);
 }
 
-// Sizes the connection cap to the open-file limit (fd_budget.h) and says so.
-Status apply_fd_budget(ServerConfig& config, spdlog::logger& logger) {
+// The connection cap sized to the open-file limit (fd_budget.h), said in
+// the log; config.max_connections is only the wish.
+Result<uint32_t> effective_max_connections(const ServerConfig& config, spdlog::logger& logger) {
   const uint64_t disk_files = config.data_dir.empty() ? 0 : DiskTierOptions{}.max_open_files;
   auto budget = internal::plan_fd_budget(config.max_connections,
                                          internal::fd_reserve(disk_files, planner_slots(config)));
@@ -92,8 +101,17 @@ Status apply_fd_budget(ServerConfig& config, spdlog::logger& logger) {
   } else {
     logger.info("{}", budget->describe(config.max_connections));
   }
-  config.max_connections = budget->max_connections;
-  return Status::ok();
+  return budget->max_connections;
+}
+
+// The start line: where, how many threads, and the default lane.
+void log_listening(spdlog::logger& logger, const tcp::endpoint& endpoint, uint16_t port,
+                   unsigned threads, const NamespacePolicy& lane) {
+  logger.info(
+      "plancache listening on http://{}:{} ({} I/O threads, L1 {} entries / {} "
+      "bytes, default TTL {} s)",
+      endpoint.address().to_string(), port, threads, lane.memory.max_entries, lane.memory.max_bytes,
+      lane.default_ttl_ms / 1000);
 }
 
 }  // namespace
@@ -101,7 +119,12 @@ Status apply_fd_budget(ServerConfig& config, spdlog::logger& logger) {
 struct Server::Impl {
   ServerConfig config;
   std::shared_ptr<spdlog::logger> logger;
+  // Declared in dependency order: each outlives what is declared after it.
+  internal::HttpCounters http;
+  internal::DrainFlag draining;
+  internal::Runtime runtime;  // the cache side (composition.h)
   std::unique_ptr<internal::Service> service;
+  std::optional<internal::SessionEnv> session_env;  // shared by every session
   std::vector<std::unique_ptr<internal::IoWorker>> workers;
   std::vector<WorkGuard> guards;
   std::shared_ptr<internal::Listener> listener;
@@ -131,7 +154,7 @@ struct Server::Impl {
     std::unique_lock lock(mu);
     while (!cv.wait_for(lock, interval, [this] { return stop_requested; })) {
       lock.unlock();
-      const uint64_t purged = service->state().cache->purge_expired();
+      const uint64_t purged = runtime.cache->purge_expired();
       if (purged != 0) logger->debug("purged {} expired entries", purged);
       lock.lock();
     }
@@ -152,10 +175,15 @@ Result<std::unique_ptr<Server>> Server::start(ServerConfig config) {
                        config.l2_max_bytes, config.sync_writes ? ", synchronous writes" : "",
                        config.write_behind_queue > 0 ? ", write-behind" : "");
   }
-  auto service = internal::Service::create(config);
-  if (!service.is_ok()) return service.status();
-  impl->service = std::move(service).value();
-  PLANCACHE_RETURN_IF_ERROR(apply_fd_budget(impl->service->state().config, *impl->logger));
+  auto runtime = internal::compose(config);
+  if (!runtime.is_ok()) return runtime.status();
+  impl->runtime = std::move(runtime).value();
+  impl->service =
+      std::make_unique<internal::Service>(impl->runtime, config, impl->http, impl->draining);
+  impl->session_env.emplace(internal::SessionEnv{
+      *impl->service, internal::SessionLimits::of(config), impl->http, impl->draining});
+  auto max_connections = effective_max_connections(config, *impl->logger);
+  if (!max_connections.is_ok()) return max_connections.status();
 
   const unsigned threads = config.io_threads != 0
                                ? config.io_threads
@@ -166,7 +194,8 @@ Result<std::unique_ptr<Server>> Server::start(ServerConfig config) {
     impl->guards.push_back(net::make_work_guard(impl->workers.back()->ioc));
     workers.push_back(impl->workers.back().get());
   }
-  auto listener = internal::Listener::open(*endpoint, workers, *impl->service, *impl->logger);
+  auto listener = internal::Listener::open(*endpoint, workers, *impl->session_env, *max_connections,
+                                           *impl->logger);
   if (!listener.is_ok()) return listener.status();
   impl->listener = std::move(listener).value();
   impl->config = std::move(config);
@@ -177,11 +206,8 @@ Result<std::unique_ptr<Server>> Server::start(ServerConfig config) {
   }
   impl->maintenance = std::thread([raw] { raw->run_maintenance(); });
   impl->listener->start();
-  impl->logger->info(
-      "plancache listening on http://{}:{} ({} I/O threads, L1 {} entries / {} "
-      "bytes, default TTL {} s)",
-      endpoint->address().to_string(), impl->listener->port(), threads, impl->config.l1_max_entries,
-      impl->config.l1_max_bytes, impl->config.default_ttl_s);
+  log_listening(*impl->logger, *endpoint, impl->listener->port(), threads,
+                impl->runtime.policies->get(kDefaultNamespace));
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
@@ -199,7 +225,10 @@ void Server::request_stop() {
     impl_->stop_requested = true;
   }
   impl_->cv.notify_all();
-  impl_->service->set_draining();
+  impl_->draining.set();
+  if (impl_->runtime.planning) {
+    impl_->runtime.planning->stop(std::chrono::milliseconds(impl_->config.stop_grace_ms));
+  }
   impl_->listener->stop();
   for (auto& worker : impl_->workers) {
     net::post(worker->ioc, [w = worker.get()] {

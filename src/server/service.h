@@ -1,28 +1,38 @@
-// Service: the HTTP API without the networking. Owns the Cache built from
-// the configuration (an L1 with a lane per configured namespace, the disk
-// tier when there is a data directory, the namespace policies) and answers one
-// parsed request at a time: route, method check (405 + Allow), token check,
-// then the endpoint handler. The HTTP sessions own the sockets and call
-// handle() for each request they read.
+// Service: the HTTP API without the networking and without construction.
+// It answers one parsed request at a time: route, method check (405 +
+// Allow), token check, then the endpoint handler, which receives only what
+// it uses (handlers.h); deferred answers are counted through a decorated
+// reply channel. The running objects come from the composition root
+// (composition.h); the HTTP sessions own the sockets and call handle() for
+// each request they read, as Beast's handle_request is called by its
+// sessions and knows nothing of them.
 //
-// Thread-safety: handle() may be called concurrently from every I/O thread.
+// Ownership: holds references only. REQUIRES: the Runtime, the counters and
+// the drain flag outlive the Service.
+// Thread-safety: every method may be called concurrently from every I/O
+// thread; nothing in it changes after construction.
 #pragma once
 
 #include <memory>
 
 #include "plancache/status.h"
+#include "server/auth.h"
+#include "server/composition.h"
 #include "server/config.h"
+#include "server/drain.h"
 #include "server/handlers/handlers.h"
+#include "server/metrics.h"
 
 namespace plancache::internal {
 
 class Service {
  public:
-  // Builds the cache and key builder, and wipes the non-persistent
-  // namespaces from the disk tier. Errors: invalid_argument for a bad hash
-  // name, namespace policy or memory-tier bounds; the disk tier's errors
-  // (new_disk_tier), prefixed with the flag to blame.
-  static Result<std::unique_ptr<Service>> create(const server::ServerConfig& config);
+  // `config` gives the tokens, cache_enabled, stats_max_namespaces and the
+  // SSE heartbeat; it is not kept.
+  Service(Runtime& runtime, const server::ServerConfig& config, HttpCounters& http,
+          const DrainFlag& draining);
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
 
   // Fills status, headers and body of `res` for `req`. The caller sets the
   // HTTP version and keep-alive. Never throws. Returns true when the handler
@@ -43,21 +53,17 @@ class Service {
   void reject_unparsed(HttpResponse& res, boost::beast::http::status status, std::string_view code,
                        std::string_view message);
 
-  // /readyz answers 503 from now on.
-  // Stops taking new work: keep-alive connections close after their answer,
-  // and read-through planner runs get --stop-grace-ms to finish.
-  void set_draining();
-
-  ServiceState& state() { return state_; }
-
  private:
-  explicit Service(const server::ServerConfig& config);
   void dispatch(Route route, Call& call);
   // Fills `res` and returns true when `route` is unknown, the method is not
   // allowed or the tokens do not let `head` through.
   bool refuse(const HttpRequest& head, Route route, HttpResponse& res);
 
-  ServiceState state_;
+  Cache& cache_;
+  HttpCounters& http_;
+  const AuthTokens tokens_;
+  const PlanHandlers plans_;
+  const InfoHandlers info_;
 };
 
 }  // namespace plancache::internal

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "plancache/memory_tier.h"
+#include "support/memory_cache.h"
 
 namespace plancache::internal {
 namespace {
@@ -53,13 +54,7 @@ class PlanningTest : public ::testing::Test {
     fs::create_directories(dir_);
     calls_ = (dir_ / "calls").string();
     fail_flag_ = (dir_ / "fail").string();
-    MemoryTierOptions l1;
-    l1.clock = clock_;
-    CacheOptions options;
-    options.tiers.push_back(std::move(new_memory_tier(std::move(l1))).value());
-    options.clock = clock_;
-    options.policies = policies_;
-    cache_ = std::move(new_cache(std::move(options))).value();
+    cache_ = plancache::testing::memory_cache(clock_, policies_);
   }
   void TearDown() override {
     planning_.reset();

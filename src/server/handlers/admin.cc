@@ -78,17 +78,17 @@ Result<Selector> read_selector(const json& body, int64_t now_ms) {
 
 }  // namespace
 
-void handle_invalidate(ServiceState& state, Call& call) {
+void handle_invalidate(Cache& cache, Call& call) {
   auto body = parse_json_body(call.req.body());
   if (!body.is_ok()) return reply_error(call.res, body.status());
-  auto selector = read_selector(*body, state.cache->clock().now_ms());
+  auto selector = read_selector(*body, cache.clock().now_ms());
   if (!selector.is_ok()) return reply_error(call.res, selector.status());
-  auto n = state.cache->invalidate(*selector);
+  auto n = cache.invalidate(*selector);
   if (!n.is_ok()) return reply_error(call.res, n.status());
   reply_json(call.res, http::status::ok, R"({"invalidated":)" + std::to_string(*n) + "}");
 }
 
-void handle_clear(ServiceState& state, Call& call) {
+void handle_clear(Cache& cache, Call& call) {
   auto body = optional_object_body(call.req, {"namespace"});
   if (!body.is_ok()) return reply_error(call.res, body.status());
   std::optional<std::string> ns;
@@ -97,15 +97,15 @@ void handle_clear(ServiceState& state, Call& call) {
   if (ns) {
     Selector selector;
     selector.ns = ns;
-    n = state.cache->invalidate(selector);
+    n = cache.invalidate(selector);
   } else {
-    n = state.cache->clear();
+    n = cache.clear();
   }
   if (!n.is_ok()) return reply_error(call.res, n.status());
   reply_json(call.res, http::status::ok, R"({"cleared":)" + std::to_string(*n) + "}");
 }
 
-void handle_evict(ServiceState& state, Call& call) {
+void handle_evict(Cache& cache, Call& call) {
   auto body = optional_object_body(call.req, {"fraction"});
   if (!body.is_ok()) return reply_error(call.res, body.status());
   double fraction = kDefaultEvictFraction;
@@ -116,7 +116,7 @@ void handle_evict(ServiceState& state, Call& call) {
     }
     fraction = it->get<double>();
   }
-  auto n = state.cache->evict_fraction(fraction);
+  auto n = cache.evict_fraction(fraction);
   if (!n.is_ok()) return reply_error(call.res, n.status());
   reply_json(call.res, http::status::ok, R"({"evicted":)" + std::to_string(*n) + "}");
 }

@@ -101,13 +101,13 @@ Result<std::pair<Selector, size_t>> list_query(std::string ns, std::string_view 
   return std::pair{std::move(selector), static_cast<size_t>(limit)};
 }
 
-void list_entries(ServiceState& state, Call& call, std::string_view segment) {
+void list_entries(Cache& cache, Call& call, std::string_view segment) {
   auto ns = entry_namespace(segment);
   if (!ns.is_ok()) return reply_error(call.res, ns.status());
   auto query = list_query(*ns, call.query);
   if (!query.is_ok()) return reply_error(call.res, query.status());
   const auto& [selector, limit] = *query;
-  auto rows = state.cache->list(selector, limit + 1);
+  auto rows = cache.list(selector, limit + 1);
   if (!rows.is_ok()) return reply_error(call.res, rows.status());
   const bool truncated = rows->size() > limit;
   if (truncated) rows->pop_back();
@@ -123,13 +123,13 @@ void list_entries(ServiceState& state, Call& call, std::string_view segment) {
   const nlohmann::json doc = {{"namespace", *ns},
                               {"entries", std::move(entries)},
                               {"truncated", truncated},
-                              {"now_ms", state.cache->clock().now_ms()}};
+                              {"now_ms", cache.clock().now_ms()}};
   reply_json(call.res, http::status::ok,
              doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-void get_entry(ServiceState& state, Call& call, const CacheKey& key) {
-  const Lookup hit = state.cache->get(key);
+void get_entry(Cache& cache, Call& call, const CacheKey& key) {
+  const Lookup hit = cache.get(key);
   if (!hit.hit()) {
     return reply_error(call.res, Status::not_found("no entry for this key"));
   }
@@ -142,39 +142,39 @@ void get_entry(ServiceState& state, Call& call, const CacheKey& key) {
   call.res.body() = *hit.entry->value;
 }
 
-void put_entry(ServiceState& state, Call& call, const CacheKey& key) {
+void put_entry(Cache& cache, Call& call, const CacheKey& key) {
   auto options = query_options(call.query);
   if (!options.is_ok()) return reply_error(call.res, options.status());
   if (Status s = check_json_text(call.req.body()); !s.is_ok()) return reply_error(call.res, s);
   auto value = std::make_shared<const Bytes>(call.req.body());
-  if (Status s = state.cache->put(key, std::move(value), *options); !s.is_ok()) {
+  if (Status s = cache.put(key, std::move(value), *options); !s.is_ok()) {
     return reply_error(call.res, s);
   }
   reply_json(call.res, http::status::created,
              R"({"namespace":)" + json_quote(key.ns()) + R"(,"key":)" + json_quote(key.id()) + "}");
 }
 
-void delete_entry(ServiceState& state, Call& call, const CacheKey& key) {
-  auto removed = state.cache->erase(key);
+void delete_entry(Cache& cache, Call& call, const CacheKey& key) {
+  auto removed = cache.erase(key);
   if (!removed.is_ok()) return reply_error(call.res, removed.status());
   reply_json(call.res, http::status::ok, *removed ? R"({"removed":true})" : R"({"removed":false})");
 }
 
 }  // namespace
 
-void handle_entries(ServiceState& state, Call& call) {
+void handle_entries(Cache& cache, Call& call) {
   if (call.req.method() == http::verb::get && call.rest.find('/') == std::string_view::npos) {
-    return list_entries(state, call, call.rest);
+    return list_entries(cache, call, call.rest);
   }
   auto key = entry_key(call.rest);
   if (!key.is_ok()) return reply_error(call.res, key.status());
   switch (call.req.method()) {
     case http::verb::get:
-      return get_entry(state, call, *key);
+      return get_entry(cache, call, *key);
     case http::verb::put:
-      return put_entry(state, call, *key);
+      return put_entry(cache, call, *key);
     default:
-      return delete_entry(state, call, *key);
+      return delete_entry(cache, call, *key);
   }
 }
 

@@ -1,25 +1,30 @@
 // The endpoint handlers of the HTTP API (docs/http_api.md), one function
-// per route, over the state they share. Each handler validates its input,
-// calls the Cache and fills the response (status, body, content type);
-// version, keep-alive and auth are the caller's (Service::handle).
+// per route. Each handler validates its input, calls the Cache and fills the
+// response (status, body, content type); version, keep-alive and auth are
+// the caller's (Service::handle). A handler receives only what it uses: the
+// Cache, or one of the small contexts below, built once by Service from the
+// Runtime (composition.h) and the configuration.
 //
-// Thread-safety: handlers run concurrently on every I/O thread; the state
-// they share is either immutable or thread-safe (Cache, HttpCounters).
+// Ownership: the contexts hold references; what they refer to (the Runtime,
+// the counters, the drain flag) outlives every call.
+// Thread-safety: handlers run concurrently on every I/O thread; what the
+// contexts refer to is either immutable or thread-safe (Cache, Planning,
+// HttpCounters, DrainFlag).
 #pragma once
 
-#include <atomic>
-#include <chrono>
-#include <optional>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "plancache/cache.h"
 #include "plancache/key_builder.h"
+#include "plancache/namespace_policy.h"
 #include "plancache/status.h"
-#include "server/config.h"
+#include "server/drain.h"
 #include "server/errors.h"
 #include "server/metrics.h"
 #include "server/planning.h"
@@ -30,18 +35,28 @@ namespace plancache::internal {
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
-struct ServiceState {
-  server::ServerConfig config;
-  std::unique_ptr<Cache> cache;
-  // Read-through planning (after `cache`: destroyed first, its flights end
-  // before the cache goes). Null when no planner is configured anywhere.
-  std::unique_ptr<Planning> planning;
+// What the plan endpoints (/v1/plans, /v1/plans/lookup) use.
+struct PlanHandlers {
+  Cache& cache;
+  const KeyBuilder& keys;
+  const NamespacePolicies& policies;
+  // Read-through planning; null when no planner is configured anywhere.
+  Planning* planning;
+  // false: plan lookups always miss and plan puts are not stored.
+  bool cache_enabled;
   // Heartbeat comment interval of SSE answers while a plan is computed.
-  std::chrono::milliseconds sse_heartbeat{15'000};
-  KeyBuilder keys;
-  HttpCounters http;
-  std::atomic<bool> draining{false};  // set by Server::request_stop; /readyz answers 503
-  int64_t started_ns = 0;             // Clock::monotonic_ns at start
+  std::chrono::milliseconds sse_heartbeat;
+};
+
+// What /v1/stats, /metrics and /readyz use.
+struct InfoHandlers {
+  const Cache& cache;
+  const HttpCounters& http;
+  const NamespacePolicies& policies;
+  const Planning* planning;  // null when no planner is configured
+  size_t stats_max_namespaces;
+  int64_t started_ns;  // Clock::monotonic_ns at start
+  const DrainFlag& draining;
 };
 
 struct Call {
@@ -62,22 +77,22 @@ void reply_error(HttpResponse& res, boost::beast::http::status status, std::stri
 void append_int(std::string& out, int64_t n);
 
 // The plan key of {"goal","context"?,"namespace"?}.
-Result<PlanKey> plan_key_of(const ServiceState& state, const PlanFields& fields);
+Result<PlanKey> plan_key_of(const KeyBuilder& keys, const PlanFields& fields);
 
 // Parses the body of a plan request into *body and builds its key; replies
 // with the error and returns nullopt when either fails.
-std::optional<PlanKey> read_plan_key(const ServiceState& state, Call& call, nlohmann::json* body);
+std::optional<PlanKey> read_plan_key(const KeyBuilder& keys, Call& call, nlohmann::json* body);
 
-void handle_plans_lookup(ServiceState& state, Call& call);
-void handle_plans(ServiceState& state, Call& call);  // PUT, POST, DELETE
-void handle_read_through(ServiceState& state, Call& call);  // POST /v1/plans
-void handle_entries(ServiceState& state, Call& call);
-void handle_invalidate(ServiceState& state, Call& call);
-void handle_clear(ServiceState& state, Call& call);
-void handle_evict(ServiceState& state, Call& call);
-void handle_stats(ServiceState& state, Call& call);
-void handle_metrics(ServiceState& state, Call& call);
-void handle_healthz(ServiceState& state, Call& call);
-void handle_readyz(ServiceState& state, Call& call);
+void handle_plans_lookup(const PlanHandlers& h, Call& call);
+void handle_plans(const PlanHandlers& h, Call& call);         // PUT, POST, DELETE
+void handle_read_through(const PlanHandlers& h, Call& call);  // POST /v1/plans
+void handle_entries(Cache& cache, Call& call);
+void handle_invalidate(Cache& cache, Call& call);
+void handle_clear(Cache& cache, Call& call);
+void handle_evict(Cache& cache, Call& call);
+void handle_stats(const InfoHandlers& h, Call& call);
+void handle_metrics(const InfoHandlers& h, Call& call);
+void handle_healthz(Call& call);
+void handle_readyz(const InfoHandlers& h, Call& call);
 
 }  // namespace plancache::internal

@@ -10,8 +10,8 @@ namespace {
 
 namespace http = boost::beast::http;
 
-double uptime_s(const ServiceState& state) {
-  return static_cast<double>(state.cache->clock().monotonic_ns() - state.started_ns) / 1e9;
+double uptime_s(const InfoHandlers& h) {
+  return static_cast<double>(h.cache.clock().monotonic_ns() - h.started_ns) / 1e9;
 }
 
 // The read-through counters, as (name, value, help) rows shared by the
@@ -22,8 +22,8 @@ struct PlanningRow {
   const char* help;
 };
 
-std::vector<PlanningRow> planning_rows(const ServiceState& state) {
-  const PlanningStats p = state.planning ? state.planning->stats() : PlanningStats{};
+std::vector<PlanningRow> planning_rows(const InfoHandlers& h) {
+  const PlanningStats p = h.planning != nullptr ? h.planning->stats() : PlanningStats{};
   return {
       {"planner_calls", p.planner_calls, "Planner runs started"},
       {"planner_errors", p.planner_errors, "Planner runs that failed"},
@@ -61,25 +61,23 @@ void reply_error(HttpResponse& res, http::status status, std::string_view code,
   reply_json(res, status, error_body(code, message));
 }
 
-void handle_stats(ServiceState& state, Call& call) {
-  nlohmann::json doc = stats_document(state.cache->stats(), state.http, uptime_s(state),
-                                      state.config.namespaces.get(),
-                                      state.config.stats_max_namespaces);
+void handle_stats(const InfoHandlers& h, Call& call) {
+  nlohmann::json doc =
+      stats_document(h.cache.stats(), h.http, uptime_s(h), &h.policies, h.stats_max_namespaces);
   nlohmann::json& planning = doc["planning"];
   planning = nlohmann::json::object();
-  planning["planner_configured"] = state.planning != nullptr;
-  for (const PlanningRow& row : planning_rows(state)) planning[row.name] = row.value;
+  planning["planner_configured"] = h.planning != nullptr;
+  for (const PlanningRow& row : planning_rows(h)) planning[row.name] = row.value;
   doc["refreshes"] = planning["refreshes"];
   reply_json(call.res, http::status::ok, doc.dump());
 }
 
-void handle_metrics(ServiceState& state, Call& call) {
+void handle_metrics(const InfoHandlers& h, Call& call) {
   call.res.result(http::status::ok);
   call.res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   std::string& body = call.res.body();
-  body = prometheus_text(state.cache->stats(), state.http, uptime_s(state),
-                         state.config.namespaces.get(), state.config.stats_max_namespaces);
-  for (const PlanningRow& row : planning_rows(state)) {
+  body = prometheus_text(h.cache.stats(), h.http, uptime_s(h), &h.policies, h.stats_max_namespaces);
+  for (const PlanningRow& row : planning_rows(h)) {
     const bool gauge = std::string_view(row.name) == "inflight";
     const std::string metric = std::string("plancache_planning_") + row.name +
                                (gauge ? "" : "_total");
@@ -89,17 +87,15 @@ void handle_metrics(ServiceState& state, Call& call) {
   }
 }
 
-void handle_healthz(ServiceState&, Call& call) {
-  reply_json(call.res, http::status::ok, R"({"status":"ok"})");
-}
+void handle_healthz(Call& call) { reply_json(call.res, http::status::ok, R"({"status":"ok"})"); }
 
-void handle_readyz(ServiceState& state, Call& call) {
-  if (state.draining.load(std::memory_order_relaxed)) {
+void handle_readyz(const InfoHandlers& h, Call& call) {
+  if (h.draining.is_set()) {
     return reply_error(call.res, Status::unavailable("shutting down"));
   }
   // Not ready while a tier refuses writes (e.g. the disk tier after a full
   // disk, until it resumes by itself): a PUT routed here would get 503.
-  for (const TierStats& tier : state.cache->stats().tiers) {
+  for (const TierStats& tier : h.cache.stats().tiers) {
     if (!tier.degraded.empty()) {
       return reply_error(call.res,
                          Status::unavailable("tier " + tier.name + " is " + tier.degraded));

@@ -78,9 +78,9 @@ Result<PutOptions> put_options(const json& body) {
   return options;
 }
 
-void put_plan(ServiceState& state, Call& call) {
+void put_plan(const PlanHandlers& h, Call& call) {
   json body;
-  auto key = read_plan_key(state, call, &body);
+  auto key = read_plan_key(h.keys, call, &body);
   if (!key) return;
   const auto plan = body.find("plan");
   if (plan == body.end()) {
@@ -88,30 +88,30 @@ void put_plan(ServiceState& state, Call& call) {
   }
   auto options = put_options(body);
   if (!options.is_ok()) return reply_error(call.res, options.status());
-  if (!state.config.cache_enabled) {
+  if (!h.cache_enabled) {
     return reply_key(
         call.res, http::status::ok, "{", *key,
         R"j(,"stored":false,"reason":"the cache is disabled (cache_enabled=false)"})j");
   }
   // The namespace's min_compute_ms (the default namespace's is
-  // --min-compute-ms); Service::create always sets config.namespaces.
+  // --min-compute-ms).
   if (body.contains("compute_ms") &&
-      !state.config.namespaces->get(key->key.ns()).worth_storing(options->compute_ms)) {
+      !h.policies.get(key->key.ns()).worth_storing(options->compute_ms)) {
     return reply_key(call.res, http::status::ok, "{", *key,
                      R"(,"stored":false,"reason":"compute_ms is below min_compute_ms"})");
   }
   auto value = std::make_shared<const Bytes>(plan->dump());
-  if (Status s = state.cache->put(key->key, std::move(value), *options); !s.is_ok()) {
+  if (Status s = h.cache.put(key->key, std::move(value), *options); !s.is_ok()) {
     return reply_error(call.res, s);
   }
   reply_key(call.res, http::status::created, "{", *key, R"(,"stored":true})");
 }
 
-void delete_plan(ServiceState& state, Call& call) {
+void delete_plan(const PlanHandlers& h, Call& call) {
   json body;
-  auto key = read_plan_key(state, call, &body);
+  auto key = read_plan_key(h.keys, call, &body);
   if (!key) return;
-  auto removed = state.cache->erase(key->key);
+  auto removed = h.cache.erase(key->key);
   if (!removed.is_ok()) return reply_error(call.res, removed.status());
   reply_key(call.res, http::status::ok, *removed ? R"({"removed":true,)" : R"({"removed":false,)",
             *key, "}");
@@ -119,7 +119,7 @@ void delete_plan(ServiceState& state, Call& call) {
 
 }  // namespace
 
-std::optional<PlanKey> read_plan_key(const ServiceState& state, Call& call, json* body) {
+std::optional<PlanKey> read_plan_key(const KeyBuilder& keys, Call& call, json* body) {
   auto parsed = parse_json_body(call.req.body());
   if (!parsed.is_ok()) {
     reply_error(call.res, parsed.status());
@@ -131,7 +131,7 @@ std::optional<PlanKey> read_plan_key(const ServiceState& state, Call& call, json
     reply_error(call.res, fields.status());
     return std::nullopt;
   }
-  auto key = plan_key_of(state, *fields);
+  auto key = plan_key_of(keys, *fields);
   if (!key.is_ok()) {
     reply_error(call.res, key.status());
     return std::nullopt;
@@ -139,31 +139,31 @@ std::optional<PlanKey> read_plan_key(const ServiceState& state, Call& call, json
   return std::move(key).value();
 }
 
-Result<PlanKey> plan_key_of(const ServiceState& state, const PlanFields& fields) {
+Result<PlanKey> plan_key_of(const KeyBuilder& keys, const PlanFields& fields) {
   static const nlohmann::json kNull;
-  return plan_key_from_json(state.keys, fields.ns, fields.goal,
+  return plan_key_from_json(keys, fields.ns, fields.goal,
                             fields.context == nullptr ? kNull : *fields.context);
 }
 
-void handle_plans_lookup(ServiceState& state, Call& call) {
+void handle_plans_lookup(const PlanHandlers& h, Call& call) {
   json body;
-  auto key = read_plan_key(state, call, &body);
+  auto key = read_plan_key(h.keys, call, &body);
   if (!key) return;
-  if (state.config.cache_enabled) {
-    const Lookup hit = state.cache->get(key->key);
+  if (h.cache_enabled) {
+    const Lookup hit = h.cache.get(key->key);
     if (hit.hit()) return reply_hit(call.res, *key, hit);
   }
   reply_key(call.res, http::status::not_found, R"({"hit":false,)", *key, "}");
 }
 
-void handle_plans(ServiceState& state, Call& call) {
+void handle_plans(const PlanHandlers& h, Call& call) {
   switch (call.req.method()) {
     case http::verb::put:
-      return put_plan(state, call);
+      return put_plan(h, call);
     case http::verb::delete_:
-      return delete_plan(state, call);
+      return delete_plan(h, call);
     default:
-      return handle_read_through(state, call);
+      return handle_read_through(h, call);
   }
 }
 

@@ -3,8 +3,11 @@
 // The lookup runs here, on the I/O thread: a fresh hit (or a stale one
 // inside the namespace's stale-while-revalidate window) is answered at once,
 // like /v1/plans/lookup. A miss defers the answer (reply_channel.h) and hands
-// the key to Planning, whose flight calls back from a pool thread; the
-// callback writes the answer through the channel. With
+// the key to Planning, i.e. to the read-through engine
+// (cache/read_through_engine.h) with the namespace's planner as its compute
+// function; the engine calls back from a pool thread and the callback writes
+// the answer through the channel. Flights, stale windows and refresh-ahead
+// are the engine's: this file only adapts its outcomes to HTTP and SSE. With
 // `Accept: text/event-stream` the same answer is a Server-Sent Events stream:
 //   status {"step":"lookup"}, status {"step":"plan_from_cache"|"planning"},
 //   plan <the JSON answer>, done {"cached","tier","elapsed_ms"}
@@ -127,17 +130,17 @@ void deliver(ReplyChannel& channel, const CacheKey& key, const PlanOutcome& o,
 
 }  // namespace
 
-void handle_read_through(ServiceState& state, Call& call) {
+void handle_read_through(const PlanHandlers& h, Call& call) {
   json body;
-  auto key = read_plan_key(state, call, &body);
+  auto key = read_plan_key(h.keys, call, &body);
   if (!key) return;
-  const Clock& clock = state.cache->clock();
+  const Clock& clock = h.cache.clock();
   const int64_t start_ns = clock.monotonic_ns();
   const bool sse = wants_event_stream(call.req);
-  Planning* planning = state.planning.get();
+  Planning* planning = h.planning;
   Lookup found;
-  if (state.config.cache_enabled) {
-    found = state.cache->get(key->key, GetOptions{.allow_stale = true});
+  if (h.cache_enabled) {
+    found = h.cache.get(key->key, GetOptions{.allow_stale = true});
   }
   const auto elapsed_ms = [&clock, start_ns] {
     return (clock.monotonic_ns() - start_ns) / 1'000'000;
@@ -170,7 +173,7 @@ void handle_read_through(ServiceState& state, Call& call) {
     HttpResponse head;
     start_event_stream(head);
     head.body() = std::string(kEventLookup) + std::string(kEventPlanning);
-    channel->open_stream(std::move(head), state.sse_heartbeat, std::string(kHeartbeat));
+    channel->open_stream(std::move(head), h.sse_heartbeat, std::string(kHeartbeat));
   }
   EntryPtr stale = found.hit() ? found.entry : nullptr;
   planning->plan(key->key, std::move(request).value(), std::move(stale),

@@ -24,7 +24,7 @@ constexpr int64_t kT0 = 1'790'000'000'000;
 
 struct Counts {
   std::atomic<uint64_t> puts{0}, gets{0}, hits{0}, wrong{0}, errors{0};
-  std::atomic<uint64_t> by_cause[5] = {};
+  std::atomic<uint64_t> by_cause[static_cast<int>(RemovalCause::kCorrupt) + 1] = {};
 };
 
 void run_stress(EvictionPolicy policy, uint32_t shards) {

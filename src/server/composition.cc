@@ -1,0 +1,140 @@
+// compose(): the configuration → running objects, in dependency order:
+// policies, key builder, L1 lanes, L2 (opened, wiped of its non-persistent
+// namespaces, wrapped in write-behind), the cache over them, then planning.
+//
+// Non-persistent namespaces (persistent = false) are wiped from the disk
+// tier here, before the cache exists and so before anything is served. The
+// namespaces found on disk come from the disk tier's per-namespace counters
+// (read when it opens), so the wipe visits only those namespaces' key
+// ranges, never the whole store.
+#include "server/composition.h"
+
+#include <spdlog/spdlog.h>
+
+#include "cache/namespaced_tier.h"
+#include "cache/write_behind_tier.h"
+#include "plancache/disk_tier.h"
+#include "plancache/memory_tier.h"
+#include "server/config_namespaces.h"
+#include "server/planner_setup.h"
+
+namespace plancache::internal {
+namespace {
+
+Result<KeyBuilderOptions> key_options(const server::ServerConfig& config) {
+  auto hash = parse_hash_algorithm(config.hash);
+  if (!hash.is_ok()) return hash.status();
+  KeyBuilderOptions options;
+  options.hash = *hash;
+  options.ignored_fields = config.ignored_context_fields;
+  return options;
+}
+
+// Removes from `disk` the entries of every namespace whose policy says
+// persistent = false (unconfigured namespaces follow the default policy).
+Status wipe_transient_namespaces(Tier& disk, const NamespacePolicies& policies,
+                                 spdlog::logger* logger) {
+  for (const auto& [ns, counters] : disk.stats().namespaces) {
+    if (policies.get(ns).disk.persistent || counters.entries == 0) continue;
+    Selector selector;
+    selector.ns = ns;
+    Result<uint64_t> n = disk.invalidate(selector);
+    if (!n.is_ok()) {
+      return Status(n.status().code(), "cannot wipe non-persistent namespace '" + ns +
+                                           "' from the disk tier: " + n.status().message());
+    }
+    if (logger != nullptr) {
+      logger->info("namespace '{}' is not persistent: wiped {} entries from the disk tier", ns, *n);
+    }
+  }
+  return Status::ok();
+}
+
+DiskTierOptions disk_options(const server::ServerConfig& config, std::shared_ptr<Clock> clock,
+                             std::shared_ptr<const NamespacePolicies> policies) {
+  DiskTierOptions l2;
+  l2.path = config.data_dir;
+  l2.max_bytes = config.l2_max_bytes;
+  l2.sync_writes = config.sync_writes;
+  l2.clock = std::move(clock);
+  for (const auto& [ns, policy] : policies->all()) l2.kept_namespaces.push_back(ns);
+  l2.compress_namespace = [policies = std::move(policies)](std::string_view ns) {
+    return policies->get(ns).disk.compress;
+  };
+  l2.wal_recovery =
+      config.disk_recovery == "strict" ? WalRecovery::kStrict : WalRecovery::kPointInTime;
+  if (std::shared_ptr<spdlog::logger> logger = config.logger) {
+    l2.log = [logger](DiskLogLevel level, std::string_view message) {
+      const auto lvl = level == DiskLogLevel::kError     ? spdlog::level::err
+                       : level == DiskLogLevel::kWarning ? spdlog::level::warn
+                                                         : spdlog::level::info;
+      logger->log(lvl, "{}", message);
+    };
+  }
+  return l2;
+}
+
+// L2: the disk tier, wiped of its non-persistent namespaces, behind a
+// write-behind queue when one is configured.
+Result<std::unique_ptr<Tier>> open_disk_tier(const server::ServerConfig& config,
+                                             std::shared_ptr<Clock> clock,
+                                             std::shared_ptr<const NamespacePolicies> policies) {
+  auto disk = new_disk_tier(disk_options(config, clock, policies));
+  if (!disk.is_ok()) {
+    return Status(disk.status().code(),
+                  "cannot open the disk tier (--data-dir): " + disk.status().message());
+  }
+  PLANCACHE_RETURN_IF_ERROR(wipe_transient_namespaces(**disk, *policies, config.logger.get()));
+  if (config.write_behind_queue == 0) return disk;
+  WriteBehindOptions behind;
+  behind.max_queue = config.write_behind_queue;
+  behind.clock = std::move(clock);
+  return new_write_behind_tier(std::move(disk).value(), std::move(behind));
+}
+
+// The Cache: L1 (one memory lane per configured namespace), then L2.
+Result<std::unique_ptr<Cache>> make_cache(const server::ServerConfig& config,
+                                          std::shared_ptr<const NamespacePolicies> policies) {
+  std::shared_ptr<Clock> clock = config.clock ? config.clock : system_clock();
+  MemoryTierOptions l1;
+  l1.clock = clock;
+  auto lanes =
+      new_namespaced_tier(TierKind::kMemory, *policies, memory_sub_tier_factory(std::move(l1)));
+  if (!lanes.is_ok()) return lanes.status();
+  CacheOptions options;
+  options.tiers.push_back(std::move(lanes).value());
+  if (!config.data_dir.empty()) {
+    auto disk = open_disk_tier(config, clock, policies);
+    if (!disk.is_ok()) return disk.status();
+    options.tiers.push_back(std::move(disk).value());
+  }
+  options.default_ttl_ms = policies->get(kDefaultNamespace).default_ttl_ms;
+  options.clock = std::move(clock);
+  options.policies = std::move(policies);
+  options.max_value_bytes = config.max_plan_bytes;
+  return new_cache(std::move(options));
+}
+
+}  // namespace
+
+Result<Runtime> compose(const server::ServerConfig& config) {
+  auto keys = key_options(config);
+  if (!keys.is_ok()) return keys.status();
+  auto policies = effective_namespaces(config);
+  if (!policies.is_ok()) return policies.status();
+  Runtime runtime;
+  runtime.policies = *policies;
+  runtime.keys = KeyBuilder(std::move(keys).value());
+  auto cache = make_cache(config, runtime.policies);
+  if (!cache.is_ok()) return cache.status();
+  runtime.cache = std::move(cache).value();
+  // Planning reads the lane policies from the config: hand it the resolved ones.
+  server::ServerConfig resolved = config;
+  resolved.namespaces = runtime.policies;
+  auto planning = make_planning(resolved, *runtime.cache);
+  if (!planning.is_ok()) return planning.status();
+  runtime.planning = std::move(planning).value();
+  return runtime;
+}
+
+}  // namespace plancache::internal

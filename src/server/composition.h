@@ -1,0 +1,46 @@
+// The composition root of `plancache serve`: the one place that turns a
+// configuration into the running objects of the cache side — the lane
+// policies, the key builder, the Cache (L1 with one memory lane per
+// configured namespace, the disk tier as L2 with its options, write-behind,
+// the wipe of non-persistent namespaces) and the read-through planning.
+// A new tier (the shared tier) is added here and nowhere else; everything
+// downstream (Service, the handlers) receives the pieces it uses.
+//
+// Ownership: the caller owns the Runtime; it must outlive every object
+// given references into it (Service, handlers, the maintenance thread).
+// Thread-safety: compose() is a plain function, called once at start-up;
+// the objects of a Runtime are thread-safe (Cache, Planning) or immutable.
+#pragma once
+
+#include <memory>
+
+#include "plancache/cache.h"
+#include "plancache/key_builder.h"
+#include "plancache/namespace_policy.h"
+#include "plancache/status.h"
+#include "server/config.h"
+#include "server/planning.h"
+
+namespace plancache::internal {
+
+struct Runtime {
+  // Every lane's policy; the default lane's is the one truth for the
+  // server-wide l1_* / default_ttl_s / min_compute_ms settings. Never null.
+  std::shared_ptr<const NamespacePolicies> policies;
+  KeyBuilder keys;
+  std::unique_ptr<Cache> cache;  // never null
+  // Read-through planning; null when no planner is configured anywhere.
+  // Declared after `cache`: destroyed first, so its flights end before the
+  // cache goes.
+  std::unique_ptr<Planning> planning;
+};
+
+// Builds the Runtime of `config`. config.namespaces may be null (an
+// embedded configuration): the policies are then derived from the
+// server-wide fields (effective_namespaces).
+// Errors: invalid_argument for a bad hash name, namespace policy or
+// memory-tier bounds, or a bad planner setting (make_planning); the disk
+// tier's errors (new_disk_tier), prefixed with the flag to blame.
+Result<Runtime> compose(const server::ServerConfig& config);
+
+}  // namespace plancache::internal
