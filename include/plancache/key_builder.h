@@ -7,7 +7,8 @@
 // the namespace, the normalised goal and the canonical context; it is shown as
 // lowercase hex. docs/key_format.md specifies the bytes; tests pin vectors.
 //
-// Thread-safety: immutable after create(); safe to share.
+// Thread-safety: immutable once constructed; const methods may be called
+// from any thread at once.
 #pragma once
 
 #include <cstdint>
