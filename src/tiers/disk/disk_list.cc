@@ -45,6 +45,23 @@ std::string meta_lower_bound(const Selector& selector) {
   return lower;
 }
 
+// The row of a live key matching the selector (value size still 0), or nullopt.
+std::optional<ListedEntry> candidate(const Selector& selector, int64_t now,
+                                     std::string_view encoded_key, const MetaRecord& meta) {
+  CacheKey key("-", KeyKind::kUser, "-");
+  if (meta.expired_at(now) || !CacheKey::decode(encoded_key, &key)) return std::nullopt;
+  EntryMeta m;
+  m.created_ms = meta.created_ms;
+  m.expires_ms = meta.expires_ms;
+  m.tags = meta.tags;
+  if (!selector_matches(selector, key, m)) return std::nullopt;
+  return ListedEntry{std::move(key), meta.created_ms, meta.expires_ms, 0, std::move(m.tags)};
+}
+
+bool by_key(const ListedEntry& a, const ListedEntry& b) {
+  return a.key.encoded() < b.key.encoded();
+}
+
 }  // namespace
 
 Result<std::vector<ListedEntry>> DiskTier::list(const Selector& selector, size_t limit) {
@@ -56,76 +73,67 @@ Result<std::vector<ListedEntry>> DiskTier::list(const Selector& selector, size_t
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
   ro.fill_cache = false;
-
-  // DiskTier::scan on this call's snapshot.
-  auto walk = [&](Cf which, std::string_view lower, std::string_view upper,
-                  const std::function<bool(std::string_view, std::string_view)>& fn) {
-    return scan(which, lower, upper, fn, &ro);
-  };
-
-  // The row of a live key matching the selector (value size still 0), or nullopt.
-  auto candidate = [&](std::string_view encoded_key,
-                       const MetaRecord& meta) -> std::optional<ListedEntry> {
-    CacheKey key("-", KeyKind::kUser, "-");
-    if (meta.expired_at(now) || !CacheKey::decode(encoded_key, &key)) return std::nullopt;
-    EntryMeta m;
-    m.created_ms = meta.created_ms;
-    m.expires_ms = meta.expires_ms;
-    m.tags = meta.tags;
-    if (!selector_matches(selector, key, m)) return std::nullopt;
-    return ListedEntry{std::move(key), meta.created_ms, meta.expires_ms, 0, std::move(m.tags)};
-  };
-  // Reads the row's value size from its envelope's header (checked, never
-  // inflated); false when the envelope is unreadable or not this key's.
-  auto fill = [&](ListedEntry* row) {
-    rocksdb::PinnableSlice envelope;
-    if (!db_->Get(ro, cf(kEntriesCf), row->key.encoded(), &envelope).ok()) return false;
-    Result<EntryPeek> peek = peek_entry(envelope.ToStringView());
-    if (!peek.is_ok() || !(peek->key == row->key)) return false;
-    row->value_bytes = peek->value_size;
-    return true;
-  };
-  auto by_key = [](const ListedEntry& a, const ListedEntry& b) {
-    return a.key.encoded() < b.key.encoded();
-  };
-
-  Status walked;
-  if (selector.tag && !selector.ns) {
-    // Tag index order is not key order: keep the `limit` smallest keys in a
-    // max-heap, then read the envelopes of those only.
-    const std::string lower = *selector.tag + '\0';
-    const std::string upper = prefix_successor(lower);
-    walked = walk(kTagsCf, lower, upper, [&](std::string_view k, std::string_view) {
-      const std::string_view encoded_key = k.substr(lower.size());
-      if (rows.size() >= limit && encoded_key >= rows.front().key.encoded()) return true;
-      rocksdb::PinnableSlice value;
-      if (!db_->Get(ro, cf(kMetaCf), encoded_key, &value).ok()) return true;
-      const auto meta = decode_meta(value.ToStringView());
-      std::optional<ListedEntry> row = meta ? candidate(encoded_key, *meta) : std::nullopt;
-      if (!row) return true;
-      rows.push_back(std::move(*row));
-      std::push_heap(rows.begin(), rows.end(), by_key);
-      if (rows.size() > limit) {
-        std::pop_heap(rows.begin(), rows.end(), by_key);
-        rows.pop_back();
-      }
-      return true;
-    });
-    std::sort_heap(rows.begin(), rows.end(), by_key);
-    std::erase_if(rows, [&](ListedEntry& row) { return !fill(&row); });
-  } else {
-    // Key order: stop after `limit` rows.
-    const std::string lower = meta_lower_bound(selector);
-    const std::string upper = lower.empty() ? "" : prefix_successor(lower);
-    walked = walk(kMetaCf, lower, upper, [&](std::string_view k, std::string_view v) {
-      const auto meta = decode_meta(v);
-      std::optional<ListedEntry> row = meta ? candidate(k, *meta) : std::nullopt;
-      if (row && fill(&*row)) rows.push_back(std::move(*row));
-      return rows.size() < limit;
-    });
-  }
-  PLANCACHE_RETURN_IF_ERROR(walked);
+  PLANCACHE_RETURN_IF_ERROR(selector.tag && !selector.ns
+                                ? list_by_tag(selector, limit, now, ro, &rows)
+                                : list_in_key_order(selector, limit, now, ro, &rows));
   return rows;
+}
+
+bool DiskTier::fill_value_size(const rocksdb::ReadOptions& ro, ListedEntry* row) {
+  rocksdb::PinnableSlice envelope;
+  if (!db_->Get(ro, cf(kEntriesCf), row->key.encoded(), &envelope).ok()) return false;
+  Result<EntryPeek> peek = peek_entry(envelope.ToStringView());
+  if (!peek.is_ok() || !(peek->key == row->key)) return false;
+  row->value_bytes = peek->value_size;
+  return true;
+}
+
+Status DiskTier::list_by_tag(const Selector& selector, size_t limit, int64_t now,
+                             const rocksdb::ReadOptions& ro, std::vector<ListedEntry>* rows) {
+  // Tag index order is not key order: keep the `limit` smallest keys in a
+  // max-heap, then read the envelopes of those only.
+  const std::string lower = *selector.tag + '\0';
+  const std::string upper = prefix_successor(lower);
+  Status walked = scan(
+      kTagsCf, lower, upper,
+      [&](std::string_view k, std::string_view) {
+        const std::string_view encoded_key = k.substr(lower.size());
+        if (rows->size() >= limit && encoded_key >= rows->front().key.encoded()) return true;
+        rocksdb::PinnableSlice value;
+        if (!db_->Get(ro, cf(kMetaCf), encoded_key, &value).ok()) return true;
+        const auto meta = decode_meta(value.ToStringView());
+        std::optional<ListedEntry> row =
+            meta ? candidate(selector, now, encoded_key, *meta) : std::nullopt;
+        if (!row) return true;
+        rows->push_back(std::move(*row));
+        std::push_heap(rows->begin(), rows->end(), by_key);
+        if (rows->size() > limit) {
+          std::pop_heap(rows->begin(), rows->end(), by_key);
+          rows->pop_back();
+        }
+        return true;
+      },
+      &ro);
+  std::sort_heap(rows->begin(), rows->end(), by_key);
+  std::erase_if(*rows, [&](ListedEntry& row) { return !fill_value_size(ro, &row); });
+  return walked;
+}
+
+Status DiskTier::list_in_key_order(const Selector& selector, size_t limit, int64_t now,
+                                   const rocksdb::ReadOptions& ro,
+                                   std::vector<ListedEntry>* rows) {
+  // Key order: stop after `limit` rows.
+  const std::string lower = meta_lower_bound(selector);
+  const std::string upper = lower.empty() ? "" : prefix_successor(lower);
+  return scan(
+      kMetaCf, lower, upper,
+      [&](std::string_view k, std::string_view v) {
+        const auto meta = decode_meta(v);
+        std::optional<ListedEntry> row = meta ? candidate(selector, now, k, *meta) : std::nullopt;
+        if (row && fill_value_size(ro, &*row)) rows->push_back(std::move(*row));
+        return rows->size() < limit;
+      },
+      &ro);
 }
 
 }  // namespace plancache::internal

@@ -155,6 +155,16 @@ class DiskTier final : public Tier {
               const std::function<bool(std::string_view, std::string_view)>& fn,
               const rocksdb::ReadOptions* base = nullptr);
 
+  // list() in its two walks (disk_list.cc), every read on `ro`'s snapshot;
+  // both append to `rows` at most `limit` rows, in key order.
+  Status list_by_tag(const Selector& selector, size_t limit, int64_t now,
+                     const rocksdb::ReadOptions& ro, std::vector<ListedEntry>* rows);
+  Status list_in_key_order(const Selector& selector, size_t limit, int64_t now,
+                           const rocksdb::ReadOptions& ro, std::vector<ListedEntry>* rows);
+  // Sets row->value_bytes from its envelope's checked header (never
+  // inflated); false when the envelope is unreadable or not this key's.
+  bool fill_value_size(const rocksdb::ReadOptions& ro, ListedEntry* row);
+
   const DiskTierOptions options_;
   const CodecOptions codec_;
   // Declared before db_: its listener may be called until db_ is closed.
