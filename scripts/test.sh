@@ -36,9 +36,18 @@ run_ctest() {
   ((rc == 0)) || status=1
 }
 
+# ccache (deps/debian-packages.txt) makes a rebuild of unchanged sources a
+# cache hit, also from another checkout of the tree: paths under the checkout
+# are hashed relative to it. A cold cache costs what no cache costs.
+launcher=()
+if command -v ccache >/dev/null 2>&1; then
+  export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
+  launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+fi
+
 build() {
   local dir="$1"; shift
-  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null || return 1
+  cmake -S . -B "$dir" -G Ninja "${launcher[@]}" "$@" >/dev/null || return 1
   cmake --build "$dir" -j "$jobs"
 }
 
