@@ -38,6 +38,8 @@ class Service {
   // HTTP version and keep-alive. Never throws. Returns true when the handler
   // deferred its answer: it called `open_channel` (at most once) and will
   // answer through that channel later; `res` is then left unfilled.
+  // REQUIRES: screen_head(req) returned kPass (route, method and tokens are
+  // not checked again here: once per request, on the hot path too).
   bool handle(const HttpRequest& req, HttpResponse& res, const DeferFn& open_channel);
 
   // Checks a request whose head is parsed, before its body is read: framing
