@@ -6,6 +6,13 @@
 // A tier that fails is counted and skipped: the cache degrades, it does not
 // fail a read because Redis is down.
 //
+// With a shared tier (Tier::coordination(), plancache/shared_tier.h) the
+// cache keeps its local copies coherent with it: promotions and puts run
+// under the shared tier's guards, other instances' invalidations drop the
+// local copies, and get_or_compute() computes a key once across instances
+// under the shared tier's lease. A put the shared tier cannot take (Redis
+// down) is kept locally and still succeeds.
+//
 // get_or_compute() is read-through with single-flight: however many threads
 // ask for the same missing key at once, the compute function runs once and
 // every caller gets its result; if it fails, every waiter gets the error and
@@ -25,6 +32,7 @@
 #include "plancache/clock.h"
 #include "plancache/entry.h"
 #include "plancache/namespace_policy.h"
+#include "plancache/shared_tier.h"
 #include "plancache/status.h"
 #include "plancache/tier.h"
 
@@ -47,6 +55,11 @@ struct GetOptions {
   // Also return an entry past its TTL but within its stale grace period
   // (Lookup::stale is then true). Default: false (such an entry is a miss).
   bool allow_stale = false;
+  // Ask only the tiers of this process, not a shared tier (which blocks on
+  // the network): for callers that must not block, e.g. an event loop.
+  // Lookup::shared_unasked then says whether a full get() could still find
+  // the key. Default: false.
+  bool local_only = false;
 };
 
 struct CacheOptions {
@@ -73,6 +86,9 @@ struct Lookup {
   // "" on a miss.
   std::string_view tier;
   bool stale = false;     // past its TTL, in its grace period (GetOptions::allow_stale)
+  // A local_only miss for a key whose lane uses a shared tier: ask again
+  // without local_only (off the event loop) to know.
+  bool shared_unasked = false;
   bool hit() const { return entry != nullptr; }
 };
 
@@ -133,6 +149,28 @@ class Cache {
 
   // Read-through with single-flight (see the header comment).
   virtual Result<ReadThrough> get_or_compute(const CacheKey& key, const ComputeFn& compute) = 0;
+
+  // Single-flight across instances for callers that compute themselves:
+  // takes the shared tier's lease for `key`, or waits (bounded) for the
+  // instance that holds it and returns its value (kFound; copied into the
+  // local tiers). kNone without a shared tier for the key's lane, or while
+  // it is unreachable; kTimedOut after the wait bound (compute anyway).
+  virtual SharedLease acquire_lease(const CacheKey& key) {
+    (void)key;
+    return {};
+  }
+  // Stores `entry` under a lease from acquire_lease: in the shared tier only
+  // while the lease still holds and nothing invalidated the key meanwhile,
+  // then in the local tiers. Ends the lease. Errors: failed_precondition
+  // when the lease was lost or the key invalidated (nothing stored); as
+  // put() otherwise. A lease in another state is a plain store.
+  virtual Status put_leased(const CacheKey& key, const EntryPtr& entry, SharedLease& lease) = 0;
+  // Gives a held lease up without storing (the compute failed). No-op for
+  // other states.
+  virtual void release_lease(const CacheKey& key, SharedLease& lease) {
+    (void)key;
+    (void)lease;
+  }
 
   // Removes `key` from every tier; true when any tier had it.
   virtual Result<bool> erase(const CacheKey& key) = 0;

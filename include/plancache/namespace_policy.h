@@ -43,6 +43,15 @@ struct DiskLanePolicy {
   bool persistent = true;
 };
 
+// The shared tier's part (Redis). Whether a lane uses the shared tier at
+// all is NamespacePolicy::tiers ("shared").
+struct SharedLanePolicy {
+  // Longest time an entry of the lane stays in Redis; 0 = as long as the
+  // entry's own TTL. Shorter than the entry's TTL, it bounds how long
+  // another instance can pick the entry up. Default: 0.
+  int64_t ttl_ms = 0;
+};
+
 // The read-through part: how a missing or expired plan is recomputed.
 // (The planner that computes it is the server's business: server config.)
 struct ReadThroughLanePolicy {
@@ -59,8 +68,7 @@ struct ReadThroughLanePolicy {
 };
 
 // A lane's policy: what holds for the whole lane, then one part per layer;
-// a layer reads only its own part. (The shared tier's part joins with the
-// shared tier.)
+// a layer reads only its own part.
 struct NamespacePolicy {
   // TTL of puts that give none, in every tier; 0 = never expires.
   // Default: 1 hour.
@@ -73,6 +81,7 @@ struct NamespacePolicy {
 
   MemoryLanePolicy memory;
   DiskLanePolicy disk;
+  SharedLanePolicy shared;
   ReadThroughLanePolicy read_through;
 
   bool uses(TierKind tier) const;

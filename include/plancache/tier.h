@@ -22,6 +22,8 @@
 
 namespace plancache {
 
+class SharedCoordination;  // plancache/shared_tier.h
+
 // Which entries an invalidation removes. Every field that is set must match
 // (they are ANDed); a Selector with nothing set matches every entry.
 struct Selector {
@@ -55,6 +57,29 @@ constexpr std::string_view tier_kind_name(TierKind kind) {
 
 // Parses "l1", "l2" or "shared". Errors: invalid_argument naming the three.
 Result<TierKind> parse_tier_kind(std::string_view name);
+
+// The shared tier's own figures (TierStats::shared; zero for local tiers).
+struct SharedTierCounters {
+  // "closed" when every node's breaker is closed, else "open" (some node
+  // is failing fast); "" for local tiers.
+  std::string breaker;
+  // "connected", "connecting", "unreachable (breaker open)" or
+  // "invalidation listener not subscribed"; "" for local tiers.
+  std::string state;
+  uint64_t nodes = 0, nodes_open = 0;          // masters known / breakers open
+  uint64_t listeners = 0, listeners_up = 0;    // invalidation listeners / subscribed
+  uint64_t invalidations_received = 0;  // keys other writers invalidated, seen here
+  uint64_t flushes_received = 0;        // flushes (FLUSHALL, coherence lost / regained)
+  uint64_t breaker_opens = 0;
+  uint64_t reconnects = 0;              // connections (and listeners) re-opened
+  uint64_t leases_acquired = 0;         // computes this instance ran under a lease
+  uint64_t lease_waits = 0;             // misses that waited for another instance
+  uint64_t lease_found = 0;             // ... and got its value
+  uint64_t lease_timeouts = 0;          // ... and gave up waiting (computed anyway)
+  uint64_t lease_lost = 0;              // commits refused: lease lost or key invalidated
+  uint64_t pending_invalidations = 0;   // deletions / invalidations waiting for Redis
+  uint64_t replayed_invalidations = 0;  // ... replayed once it was back
+};
 
 // Counters for one namespace within one tier.
 struct NamespaceCounters {
@@ -91,6 +116,7 @@ struct TierStats {
   uint64_t pending_writes = 0;     // puts accepted but not yet written to the tier
   uint64_t write_behind_full = 0;  // puts written synchronously because the queue was full
   std::map<std::string, NamespaceCounters> namespaces;
+  SharedTierCounters shared;  // the shared tier only
 
   double hit_rate() const {
     const uint64_t total = hits + misses;
@@ -145,6 +171,10 @@ class Tier {
   virtual uint64_t purge_expired() { return 0; }
 
   virtual TierStats stats() const = 0;
+
+  // Coherence guards and leases, for a tier shared by several instances
+  // (plancache/shared_tier.h); null for a tier only this process uses.
+  virtual SharedCoordination* coordination() { return nullptr; }
 
   // The live (unexpired) entries matching `selector`, ordered by
   // CacheKey::encoded() (so by namespace, then plans before user keys, then

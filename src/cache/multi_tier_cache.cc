@@ -16,6 +16,14 @@
 // `limit` keys overall are among the first `limit` of some tier. A tier that
 // fails is skipped, as on the read path.
 //
+// Shared tier (the first tier with Tier::coordination()): a hit there is
+// promoted under a read guard and a put written under a write guard; when
+// the guard fails (the key was invalidated meanwhile) the local copies are
+// erased again. Remote invalidations (RemoteInvalidationSink) erase the
+// local copies of the tiers faster than the shared one. A put the shared
+// tier cannot take (kUnavailable: Redis down) is still written to the
+// faster tiers and succeeds; the shared tier journals it.
+//
 // Read-through: get_or_compute() looks up, and on a miss waits on the
 // read-through engine (read_through_engine.h), which owns single-flight,
 // the leader's re-check and the min compute time; its compute functions run
@@ -41,7 +49,19 @@ internal::ReadThroughOptions engine_options(const CacheOptions& options) {
   return o;
 }
 
-class MultiTierCache final : public Cache, private internal::ReadThroughStore {
+constexpr size_t kNoShared = static_cast<size_t>(-1);
+
+// The first tier that is shared between instances, or kNoShared.
+size_t find_shared(const std::vector<std::unique_ptr<Tier>>& tiers) {
+  for (size_t i = 0; i < tiers.size(); ++i) {
+    if (tiers[i]->coordination() != nullptr) return i;
+  }
+  return kNoShared;
+}
+
+class MultiTierCache final : public Cache,
+                             private internal::ReadThroughStore,
+                             private RemoteInvalidationSink {
  public:
   explicit MultiTierCache(CacheOptions options)
       : tiers_(std::move(options.tiers)),
@@ -49,13 +69,22 @@ class MultiTierCache final : public Cache, private internal::ReadThroughStore {
         clock_(options.clock ? std::move(options.clock) : system_clock()),
         policies_(options.policies),
         max_value_bytes_(options.max_value_bytes),
-        engine_(*this, *clock_, engine_options(options)) {}
+        shared_index_(find_shared(tiers_)),
+        coordination_(shared_index_ == kNoShared ? nullptr
+                                                 : tiers_[shared_index_]->coordination()),
+        engine_(*this, *clock_, engine_options(options)) {
+    if (coordination_ != nullptr) coordination_->set_sink(this);
+  }
+
+  ~MultiTierCache() override {
+    if (coordination_ != nullptr) coordination_->set_sink(nullptr);
+  }
 
   using Cache::get;
 
   Lookup get(const CacheKey& key, const GetOptions& get_options) override {
     const int64_t start = clock_->monotonic_ns();
-    Lookup found = lookup_tiers(key, get_options.allow_stale);
+    Lookup found = lookup_tiers(key, get_options.allow_stale, get_options.local_only);
     get_latency_.record(clock_->monotonic_ns() - start);
     gets_.fetch_add(1, std::memory_order_relaxed);
     (found.hit() ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
@@ -80,11 +109,44 @@ class MultiTierCache final : public Cache, private internal::ReadThroughStore {
     return ReadThrough{std::move(o.entry), o.cached, o.tier, o.coalesced};
   }
 
+  SharedLease acquire_lease(const CacheKey& key) override {
+    if (!uses_shared(key)) return {};
+    SharedLease lease = coordination_->acquire(key, /*wait=*/true);
+    if (lease.state == SharedLease::State::kFound && lease.entry != nullptr) {
+      (void)put_all(key, lease.entry, shared_index_);  // promote, best effort
+      if (!coordination_->close(lease.ticket, true)) erase_faster(key);
+      promotions_.fetch_add(1, std::memory_order_relaxed);
+    }
+    return lease;
+  }
+
+  Status put_leased(const CacheKey& key, const EntryPtr& entry, SharedLease& lease) override {
+    if (lease.state != SharedLease::State::kHeld || !uses_shared(key)) {
+      return put_all(key, entry, tiers_.size());
+    }
+    Result<uint64_t> write = coordination_->commit(key, entry, lease);
+    if (!write.is_ok()) {
+      if (write.status().code() != StatusCode::kUnavailable) {
+        erase_faster(key);  // lost or revoked: a stale plan is never stored
+        return write.status();
+      }
+      return put_local(key, entry);  // Redis down: kept here, journaled there
+    }
+    Status s = put_faster(key, entry);
+    if (!coordination_->close(*write, true)) erase_faster(key);
+    return s;
+  }
+
+  void release_lease(const CacheKey& key, SharedLease& lease) override {
+    if (coordination_ != nullptr) coordination_->release(key, lease);
+  }
+
   Result<bool> erase(const CacheKey& key) override {
     bool removed = false;
     Status first_error;
-    for (auto& tier : tiers_) {
-      Result<bool> r = tier->erase(key);
+    // Slowest first, as puts: a read racing the erase finds nothing below.
+    for (auto it = tiers_.rbegin(); it != tiers_.rend(); ++it) {
+      Result<bool> r = (*it)->erase(key);
       if (!r.is_ok()) {
         if (first_error.is_ok()) first_error = r.status();
         continue;
@@ -161,6 +223,33 @@ class MultiTierCache final : public Cache, private internal::ReadThroughStore {
     (void)put_all(key, entry, tiers_.size());
     return Status::ok();
   }
+  SharedLease lease(const CacheKey& key) override { return acquire_lease(key); }
+  Status store_leased(const CacheKey& key, const EntryPtr& entry, SharedLease& held) override {
+    (void)put_leased(key, entry, held);
+    return Status::ok();
+  }
+  void release(const CacheKey& key, SharedLease& held) override { release_lease(key, held); }
+
+  // RemoteInvalidationSink: another instance (or anyone writing Redis)
+  // changed the shared tier; only the faster tiers hold copies of it.
+  void remote_key(const CacheKey& key) override { erase_faster(key); }
+  void remote_selector(const Selector& selector) override {
+    for (size_t i = 0; i < shared_index_; ++i) (void)tiers_[i]->invalidate(selector);
+  }
+  void remote_flush() override {
+    // Lanes that do not use the shared tier keep their entries, unless the
+    // default lane uses it: unconfigured namespaces could then be anything.
+    std::vector<Selector> selectors;
+    if (policies_ == nullptr || policies_->get(kDefaultNamespace).uses(TierKind::kShared)) {
+      selectors.emplace_back();
+    } else {
+      for (const auto& [ns, policy] : policies_->all()) {
+        if (!policy.uses(TierKind::kShared)) continue;
+        selectors.emplace_back().ns = ns;
+      }
+    }
+    for (const Selector& selector : selectors) remote_selector(selector);
+  }
 
   // The namespace's policy, or null when the cache has no policies.
   const NamespacePolicy* policy_for(std::string_view ns) const {
@@ -179,10 +268,18 @@ class MultiTierCache final : public Cache, private internal::ReadThroughStore {
   // A stale entry (past its TTL, in its grace period) is returned only when
   // `allow_stale`; otherwise it is a miss, and lower tiers are not asked
   // (they hold the same entry, promoted from below or written through).
-  Lookup lookup_tiers(const CacheKey& key, bool allow_stale) {
+  Lookup lookup_tiers(const CacheKey& key, bool allow_stale, bool local_only = false) {
     const NamespacePolicy* policy = policy_for(key.ns());
     for (size_t i = 0; i < tiers_.size(); ++i) {
       if (!uses(policy, i)) continue;
+      if (i == shared_index_) {
+        if (local_only) {
+          Lookup unasked;
+          unasked.shared_unasked = true;
+          return unasked;
+        }
+        return lookup_shared(key, allow_stale);
+      }
       Result<EntryPtr> r = tiers_[i]->get(key);
       if (!r.is_ok() || *r == nullptr) continue;  // tier errors are counted by the tier
       const bool stale = (*r)->meta.stale_at(clock_->now_ms());
@@ -197,14 +294,78 @@ class MultiTierCache final : public Cache, private internal::ReadThroughStore {
     return Lookup{};
   }
 
+  // The shared tier's answer, promoted under a read guard: an invalidation
+  // between its read and the copies erases the copies again. (Tiers after
+  // the shared one are not asked: it is the slowest a lane reads.)
+  Lookup lookup_shared(const CacheKey& key, bool allow_stale) {
+    const uint64_t ticket = coordination_->begin_read(key);
+    Result<EntryPtr> r = tiers_[shared_index_]->get(key);
+    if (!r.is_ok() || *r == nullptr) {
+      (void)coordination_->close(ticket, true);
+      return Lookup{};
+    }
+    const bool stale = (*r)->meta.stale_at(clock_->now_ms());
+    if (stale && !allow_stale) {
+      (void)coordination_->close(ticket, true);
+      return Lookup{};
+    }
+    (void)put_all(key, *r, shared_index_);
+    promotions_.fetch_add(1, std::memory_order_relaxed);
+    if (!coordination_->close(ticket, true)) erase_faster(key);
+    return Lookup{std::move(*r), tier_kind_name(TierKind::kShared), stale};
+  }
+
+  bool uses_shared(const CacheKey& key) const {
+    return coordination_ != nullptr && uses(policy_for(key.ns()), shared_index_);
+  }
+
+  // Drops `key` from the tiers faster than the shared one.
+  void erase_faster(const CacheKey& key) {
+    const size_t end = std::min(shared_index_, tiers_.size());
+    for (size_t i = 0; i < end; ++i) (void)tiers_[i]->erase(key);
+  }
+
+  // Writes the tiers faster than the shared one (their failure rules as put_all).
+  Status put_faster(const CacheKey& key, const EntryPtr& entry) {
+    return put_range(key, entry, 0, shared_index_);
+  }
+
+  // A put the shared tier could not take: the local tiers keep it.
+  Status put_local(const CacheKey& key, const EntryPtr& entry) {
+    Status s = put_faster(key, entry);
+    if (!s.is_ok()) return s;
+    return put_range(key, entry, shared_index_ + 1, tiers_.size());
+  }
+
   // Writes `entry` into tiers [0, end), slowest first. When a tier fails,
   // the faster ones are not written and lose the key (best effort), so a
   // failed put never leaves its value in a faster tier as if stored, nor a
   // value the slower tier no longer has; the error is returned
   // (docs/decisions.md, "A failed put stores nothing").
+  //
+  // The shared tier is written under a write guard, and when it cannot be
+  // reached the put goes on without it (put_local): Redis being down never
+  // fails a put.
   Status put_all(const CacheKey& key, const EntryPtr& entry, size_t end) {
+    if (end <= shared_index_ || !uses_shared(key)) return put_range(key, entry, 0, end);
+    PLANCACHE_RETURN_IF_ERROR(put_range(key, entry, shared_index_ + 1, end));
+    const uint64_t write = coordination_->begin_write(key);
+    Status s = tiers_[shared_index_]->put(key, entry);
+    if (!s.is_ok()) {
+      (void)coordination_->close(write, /*applied=*/false);
+      if (s.code() == StatusCode::kUnavailable) return put_faster(key, entry);
+      erase_faster(key);
+      return s;
+    }
+    s = put_faster(key, entry);
+    if (!coordination_->close(write, true)) erase_faster(key);
+    return s;
+  }
+
+  // Writes tiers [begin, end), slowest first (see put_all).
+  Status put_range(const CacheKey& key, const EntryPtr& entry, size_t begin, size_t end) {
     const NamespacePolicy* policy = policy_for(key.ns());
-    for (size_t i = end; i-- > 0;) {
+    for (size_t i = end; i-- > begin;) {
       if (!uses(policy, i)) continue;
       Status s = tiers_[i]->put(key, entry);
       if (s.is_ok()) continue;
@@ -216,12 +377,13 @@ class MultiTierCache final : public Cache, private internal::ReadThroughStore {
     return Status::ok();
   }
 
-  // Every tier is asked even after one fails; the tiers hold copies of the
-  // same entries, so the count is the largest (fan_out.h).
+  // Every tier is asked even after one fails, slowest first (as erase); the
+  // tiers hold copies of the same entries, so the count is the largest
+  // (fan_out.h).
   template <typename Fn>
   Result<uint64_t> for_each_tier(Fn&& fn) {
     internal::CountFanOut most(internal::CountFanOut::Combine::kMax);
-    for (auto& tier : tiers_) most.add(fn(*tier));
+    for (auto it = tiers_.rbegin(); it != tiers_.rend(); ++it) most.add(fn(**it));
     return most.result();
   }
 
@@ -230,6 +392,8 @@ class MultiTierCache final : public Cache, private internal::ReadThroughStore {
   const std::shared_ptr<Clock> clock_;
   const std::shared_ptr<const NamespacePolicies> policies_;  // may be null
   const uint64_t max_value_bytes_;  // 0 = no bound
+  const size_t shared_index_;       // kNoShared when no tier is shared
+  SharedCoordination* const coordination_;  // of tiers_[shared_index_], or null
   internal::LatencyHistogram get_latency_;
   std::atomic<uint64_t> gets_{0}, hits_{0}, misses_{0}, promotions_{0};
   internal::ReadThroughEngine engine_;  // last: uses the members above

@@ -57,6 +57,9 @@ Status NamespacePolicies::set(const std::string& name, NamespacePolicy policy) {
   if (policy.read_through.stale_if_error_s < 0) {
     return Status::invalid_argument(where + "stale_if_error_s must not be negative");
   }
+  if (policy.shared.ttl_ms < 0) {
+    return Status::invalid_argument(where + "shared_ttl_s must not be negative");
+  }
   if (policy.tiers.empty()) {
     return Status::invalid_argument(where + "tiers must name at least one of l1, l2, shared");
   }

@@ -150,6 +150,25 @@ void ReadThroughEngine::launch(const CacheKey& key, ComputeFn compute,
   });
 }
 
+// Gives a held shared lease up unless it was committed (every path that
+// does not store: a failed compute, a value not worth storing, a refresh
+// that found a newer value).
+class ReadThroughEngine::LeaseHold {
+ public:
+  LeaseHold(ReadThroughStore& store, const CacheKey& key, SharedLease taken)
+      : store_(store), key_(key), lease(std::move(taken)) {}
+  ~LeaseHold() { store_.release(key_, lease); }
+  LeaseHold(const LeaseHold&) = delete;
+  LeaseHold& operator=(const LeaseHold&) = delete;
+
+ private:
+  ReadThroughStore& store_;
+  const CacheKey& key_;
+
+ public:
+  SharedLease lease;
+};
+
 ReadThroughOutcome ReadThroughEngine::run(const CacheKey& key, const ComputeFn& compute,
                                           const Flight& flight) {
   if (!flight.background) {
@@ -157,6 +176,12 @@ ReadThroughOutcome ReadThroughEngine::run(const CacheKey& key, const ComputeFn& 
     PLANCACHE_SYNC_POINT("ReadThrough::LeaderBeforeRecheck");
     const Lookup again = store_.lookup(key, /*allow_stale=*/false);
     if (again.hit()) return found(again.entry, again.tier, false);
+  }
+  // Across instances: one of them computes, the others get its value.
+  LeaseHold hold(store_, key, store_.lease(key));
+  if (hold.lease.state == SharedLease::State::kFound && hold.lease.entry != nullptr) {
+    shared_found_.fetch_add(1, std::memory_order_relaxed);
+    return found(hold.lease.entry, tier_kind_name(TierKind::kShared), false);
   }
   computes_.fetch_add(1, std::memory_order_relaxed);
   const int64_t start = clock_.monotonic_ns();
@@ -169,7 +194,7 @@ ReadThroughOutcome ReadThroughEngine::run(const CacheKey& key, const ComputeFn& 
   if (Status admitted = store_.admit(*computed->value); !admitted.is_ok()) {
     return fail(key, flight, std::move(admitted));
   }
-  return keep(key, flight, std::move(computed).value(), elapsed_ms);
+  return keep(key, flight, std::move(computed).value(), elapsed_ms, hold.lease);
 }
 
 // stale-if-error: the stale entry a caller found answers for a failed
@@ -191,7 +216,8 @@ ReadThroughOutcome ReadThroughEngine::fail(const CacheKey& key, const Flight& fl
 
 // Makes the entry and stores it when it is worth storing (the one rule).
 ReadThroughOutcome ReadThroughEngine::keep(const CacheKey& key, const Flight& flight,
-                                           Computed computed, int64_t elapsed_ms) {
+                                           Computed computed, int64_t elapsed_ms,
+                                           SharedLease& lease) {
   const NamespacePolicy* policy = policy_for(key.ns());
   PutOptions& o = computed.options;
   if (o.compute_ms == 0) {
@@ -214,7 +240,8 @@ ReadThroughOutcome ReadThroughEngine::keep(const CacheKey& key, const Flight& fl
   if (Lookup newer; flight.background && newer_than_flight(key, flight, &newer)) {
     return found(std::move(newer.entry), newer.tier, false);
   }
-  Status s = store_.store(key, entry);
+  Status s = lease.state == SharedLease::State::kHeld ? store_.store_leased(key, entry, lease)
+                                                      : store_.store(key, entry);
   if (s.code() == StatusCode::kResourceExhausted) {
     compute_errors_.fetch_add(1, std::memory_order_relaxed);
     return failed(std::move(s));
@@ -276,6 +303,7 @@ ReadThroughStats ReadThroughEngine::stats() const {
   s.stale_served = stale_served_.load(std::memory_order_relaxed);
   s.refreshes = refreshes_.load(std::memory_order_relaxed);
   s.refreshes_skipped = refreshes_skipped_.load(std::memory_order_relaxed);
+  s.shared_found = shared_found_.load(std::memory_order_relaxed);
   std::lock_guard lock(mu_);
   s.inflight = flights_.size();
   s.waiting = waiting_;

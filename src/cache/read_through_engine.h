@@ -56,6 +56,12 @@ class ReadThroughStore {
   // flight (the value is over a bound: nobody gets it); any other error
   // only costs a later recompute (the callers get the value).
   virtual Status store(const CacheKey& key, const EntryPtr& entry) = 0;
+  // Single-flight across instances (Cache::acquire_lease, put_leased,
+  // release_lease): the leader takes the shared lease before computing.
+  // Defaults: no lease; store(); nothing.
+  virtual SharedLease lease(const CacheKey& key);
+  virtual Status store_leased(const CacheKey& key, const EntryPtr& entry, SharedLease& lease);
+  virtual void release(const CacheKey& key, SharedLease& lease);
 };
 
 // A ReadThroughStore over the public Cache API (get, put). The cache must
@@ -65,6 +71,13 @@ class CacheStore final : public ReadThroughStore {
   explicit CacheStore(Cache& cache) : cache_(cache) {}
   Lookup lookup(const CacheKey& key, bool allow_stale) override;
   Status store(const CacheKey& key, const EntryPtr& entry) override;
+  SharedLease lease(const CacheKey& key) override { return cache_.acquire_lease(key); }
+  Status store_leased(const CacheKey& key, const EntryPtr& entry, SharedLease& lease) override {
+    return cache_.put_leased(key, entry, lease);
+  }
+  void release(const CacheKey& key, SharedLease& lease) override {
+    cache_.release_lease(key, lease);
+  }
 
  private:
   Cache& cache_;
@@ -120,6 +133,7 @@ struct ReadThroughStats {
   uint64_t stale_served = 0;    // stale entries answered for a failed compute
   uint64_t refreshes = 0;       // background refreshes started
   uint64_t refreshes_skipped = 0;  // not started: too many running
+  uint64_t shared_found = 0;    // misses another instance computed (its lease)
   uint64_t inflight = 0;        // flights running now
   uint64_t waiting = 0;         // callers waiting on another's flight now
 };
@@ -172,11 +186,12 @@ class ReadThroughEngine {
     uint64_t followers = 0;           // waiters counted in waiting_
   };
 
+  class LeaseHold;
   void launch(const CacheKey& key, ComputeFn compute, std::shared_ptr<Flight> flight);
   ReadThroughOutcome run(const CacheKey& key, const ComputeFn& compute, const Flight& flight);
   ReadThroughOutcome fail(const CacheKey& key, const Flight& flight, Status error);
   ReadThroughOutcome keep(const CacheKey& key, const Flight& flight, Computed computed,
-                          int64_t elapsed_ms);
+                          int64_t elapsed_ms, SharedLease& lease);
   bool newer_than_flight(const CacheKey& key, const Flight& flight, Lookup* newer);
   void finish(const CacheKey& key, Flight& flight, const ReadThroughOutcome& outcome);
   const NamespacePolicy* policy_for(std::string_view ns) const;
@@ -201,7 +216,7 @@ class ReadThroughEngine {
   std::thread stopper_;  // stop()'s grace timer
 
   std::atomic<uint64_t> computes_{0}, compute_errors_{0}, coalesced_{0}, stored_{0},
-      not_stored_{0}, stale_served_{0}, refreshes_{0}, refreshes_skipped_{0};
+      not_stored_{0}, stale_served_{0}, refreshes_{0}, refreshes_skipped_{0}, shared_found_{0};
 };
 
 }  // namespace plancache::internal

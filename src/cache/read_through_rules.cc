@@ -24,6 +24,22 @@ Status ReadThroughStore::admit(const Bytes& value) const {
   return Status::ok();
 }
 
+SharedLease ReadThroughStore::lease(const CacheKey& key) {
+  (void)key;
+  return {};
+}
+
+Status ReadThroughStore::store_leased(const CacheKey& key, const EntryPtr& entry,
+                                      SharedLease& lease) {
+  (void)lease;
+  return store(key, entry);
+}
+
+void ReadThroughStore::release(const CacheKey& key, SharedLease& lease) {
+  (void)key;
+  (void)lease;
+}
+
 Lookup CacheStore::lookup(const CacheKey& key, bool allow_stale) {
   return cache_.get(key, GetOptions{.allow_stale = allow_stale});
 }

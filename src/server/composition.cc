@@ -15,11 +15,16 @@
 #include "cache/write_behind_tier.h"
 #include "plancache/disk_tier.h"
 #include "plancache/memory_tier.h"
+#include "plancache/redis_tier.h"
 #include "server/config_namespaces.h"
 #include "server/planner_setup.h"
 
 namespace plancache::internal {
 namespace {
+
+// Requests waiting on Redis at once (each thread blocks for at most the
+// command timeout; a node's breaker turns the rest into fast misses).
+constexpr size_t kSharedCallThreads = 16;
 
 Result<KeyBuilderOptions> key_options(const server::ServerConfig& config) {
   auto hash = parse_hash_algorithm(config.hash);
@@ -92,7 +97,34 @@ Result<std::unique_ptr<Tier>> open_disk_tier(const server::ServerConfig& config,
   return new_write_behind_tier(std::move(disk).value(), std::move(behind));
 }
 
-// The Cache: L1 (one memory lane per configured namespace), then L2.
+// The shared tier: Redis or Redis Cluster (--redis-url).
+Result<std::unique_ptr<Tier>> open_shared_tier(const server::ServerConfig& config,
+                                               std::shared_ptr<Clock> clock,
+                                               std::shared_ptr<const NamespacePolicies> policies) {
+  RedisTierOptions shared;
+  shared.url = config.redis_url;
+  shared.key_prefix = config.redis_key_prefix;
+  shared.command_timeout = std::chrono::milliseconds(config.redis_timeout_ms);
+  shared.connect_timeout = shared.command_timeout;
+  shared.lease_ttl = std::chrono::milliseconds(config.redis_lease_ms);
+  // A waiter outlasts the holder's planner call (its timeout) and a margin.
+  shared.lease_wait = std::chrono::milliseconds(int64_t{config.planner_timeout_ms} + 10'000);
+  shared.policies = std::move(policies);
+  shared.clock = std::move(clock);
+  if (std::shared_ptr<spdlog::logger> logger = config.logger) {
+    shared.log = [logger](std::string_view level, std::string_view message) {
+      logger->log(level == "warn" ? spdlog::level::warn : spdlog::level::info, "{}", message);
+    };
+  }
+  auto tier = new_redis_tier(std::move(shared));
+  if (!tier.is_ok()) {
+    return Status(tier.status().code(), "--redis-url: " + tier.status().message());
+  }
+  return tier;
+}
+
+// The Cache: L1 (one memory lane per configured namespace), then L2, then
+// the shared tier.
 Result<std::unique_ptr<Cache>> make_cache(const server::ServerConfig& config,
                                           std::shared_ptr<const NamespacePolicies> policies) {
   std::shared_ptr<Clock> clock = config.clock ? config.clock : system_clock();
@@ -107,6 +139,11 @@ Result<std::unique_ptr<Cache>> make_cache(const server::ServerConfig& config,
     auto disk = open_disk_tier(config, clock, policies);
     if (!disk.is_ok()) return disk.status();
     options.tiers.push_back(std::move(disk).value());
+  }
+  if (!config.redis_url.empty()) {
+    auto shared = open_shared_tier(config, clock, policies);
+    if (!shared.is_ok()) return shared.status();
+    options.tiers.push_back(std::move(shared).value());
   }
   options.default_ttl_ms = policies->get(kDefaultNamespace).default_ttl_ms;
   options.clock = std::move(clock);
@@ -128,6 +165,9 @@ Result<Runtime> compose(const server::ServerConfig& config) {
   auto cache = make_cache(config, runtime.policies);
   if (!cache.is_ok()) return cache.status();
   runtime.cache = std::move(cache).value();
+  if (!config.redis_url.empty()) {
+    runtime.shared_calls = std::make_unique<boost::asio::thread_pool>(kSharedCallThreads);
+  }
   // Planning reads the lane policies from the config: hand it the resolved ones.
   server::ServerConfig resolved = config;
   resolved.namespaces = runtime.policies;

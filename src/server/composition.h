@@ -2,8 +2,8 @@
 // configuration into the running objects of the cache side — the lane
 // policies, the key builder, the Cache (L1 with one memory lane per
 // configured namespace, the disk tier as L2 with its options, write-behind,
-// the wipe of non-persistent namespaces) and the read-through planning.
-// A new tier (the shared tier) is added here and nowhere else; everything
+// the wipe of non-persistent namespaces, the shared Redis tier) and the
+// read-through planning. A new tier is added here and nowhere else; everything
 // downstream (Service, the handlers) receives the pieces it uses.
 //
 // Ownership: the caller owns the Runtime; it must outlive every object
@@ -12,6 +12,7 @@
 // the objects of a Runtime are thread-safe (Cache, Planning) or immutable.
 #pragma once
 
+#include <boost/asio/thread_pool.hpp>
 #include <memory>
 
 #include "plancache/cache.h"
@@ -29,6 +30,10 @@ struct Runtime {
   std::shared_ptr<const NamespacePolicies> policies;
   KeyBuilder keys;
   std::unique_ptr<Cache> cache;  // never null
+  // Threads for requests that may wait on the shared tier's network calls
+  // (an I/O thread never does); null without a shared tier. Declared after
+  // `cache`: joined first, so no call outlives the cache.
+  std::unique_ptr<boost::asio::thread_pool> shared_calls;
   // Read-through planning; null when no planner is configured anywhere.
   // Declared after `cache`: destroyed first, so its flights end before the
   // cache goes.

@@ -64,8 +64,18 @@ struct ServerConfig {
   uint16_t port = 8080;
   // Disk tier directory; "" = no disk tier. Default: ./plancache-data.
   std::string data_dir = "./plancache-data";
-  // Shared Redis tier; not supported yet (start-up refuses). Default: none.
+  // Shared Redis tier: redis://[user:pass@]host:port[/db], several
+  // comma-separated seeds = a Redis Cluster. Default: none.
   std::string redis_url;
+  // Prefix of every Redis key plancache writes (instances that share
+  // plans share it). Default: "pc".
+  std::string redis_key_prefix = "pc";
+  // A Redis command (or connect) slower than this fails and counts against
+  // the node's breaker. Default: 250 ms.
+  uint32_t redis_timeout_ms = 250;
+  // Cross-instance single-flight: a lease lives this long unless its
+  // holder renews it (a dead holder frees the key after it). Default: 3 s.
+  uint32_t redis_lease_ms = 3000;
   // Read-through planner (POST /v1/plans on a miss): an http:// URL that
   // takes {"goal","context","namespace"} and answers the plan JSON, or a
   // command (/bin/sh -c) reading that JSON on stdin and writing the plan on
@@ -181,6 +191,9 @@ struct ServeFlags {
   std::optional<std::string> port;  // text: validated by resolve_server_config
   std::optional<std::string> data_dir;
   std::optional<std::string> redis_url;
+  std::optional<std::string> redis_key_prefix;
+  std::optional<std::string> redis_timeout_ms;
+  std::optional<std::string> redis_lease_ms;
   std::optional<std::string> planner_url;
   std::optional<std::string> planner_cmd;
   std::optional<std::string> admin_token;

@@ -138,6 +138,13 @@ Status set_stale_if_error_s(LaneTable& t, const toml::node& n) {
   return Status::ok();
 }
 
+Status set_shared_ttl_s(LaneTable& t, const toml::node& n) {
+  auto v = integer(n, kMaxSeconds);
+  if (!v.is_ok()) return v.status();
+  t.policy.shared.ttl_ms = *v * 1000;
+  return Status::ok();
+}
+
 Status set_planner_url(LaneTable& t, const toml::node& n) {
   auto v = string(n);
   if (!v.is_ok()) return v.status();
@@ -157,7 +164,7 @@ struct NamespaceKey {
   Status (*apply)(LaneTable&, const toml::node&);
 };
 
-constexpr std::array<NamespaceKey, 12> kKeys = {{
+constexpr std::array<NamespaceKey, 13> kKeys = {{
     {"max_entries", &set_max_entries},
     {"max_bytes", &set_max_bytes},
     {"default_ttl_s", &set_default_ttl_s},
@@ -168,6 +175,7 @@ constexpr std::array<NamespaceKey, 12> kKeys = {{
     {"persistent", &set_persistent},
     {"stale_while_revalidate_s", &set_stale_while_revalidate_s},
     {"stale_if_error_s", &set_stale_if_error_s},
+    {"shared_ttl_s", &set_shared_ttl_s},
     {"planner_url", &set_planner_url},
     {"planner_cmd", &set_planner_cmd},
 }};

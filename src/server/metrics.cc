@@ -47,7 +47,8 @@ json policy_json(const std::string& ns, const NamespacePolicies& policies) {
           {"tiers", tier_names(p.tiers)},
           {"eviction", p.memory.eviction == EvictionPolicy::kLru ? "lru" : "tinylfu"},
           {"compress", p.disk.compress},
-          {"persistent", p.disk.persistent}};
+          {"persistent", p.disk.persistent},
+          {"shared_ttl_s", p.shared.ttl_ms / 1000}};
 }
 
 // {"<ns>": {"<tier>": counters, ..., "policy": {...}}}: every namespace a
@@ -98,6 +99,27 @@ json tier_json(const TierStats& t) {
           {"pending_writes", t.pending_writes},
           {"write_behind_full", t.write_behind_full},
           {"namespaces", std::move(namespaces)}};
+}
+
+// The shared tier's own figures (TierStats::shared).
+json shared_json(const SharedTierCounters& c) {
+  return {{"state", c.state},
+          {"breaker", c.breaker},
+          {"nodes", c.nodes},
+          {"nodes_open", c.nodes_open},
+          {"listeners", c.listeners},
+          {"listeners_up", c.listeners_up},
+          {"invalidations_received", c.invalidations_received},
+          {"flushes_received", c.flushes_received},
+          {"breaker_opens", c.breaker_opens},
+          {"reconnects", c.reconnects},
+          {"leases_acquired", c.leases_acquired},
+          {"lease_waits", c.lease_waits},
+          {"lease_found", c.lease_found},
+          {"lease_timeouts", c.lease_timeouts},
+          {"lease_lost", c.lease_lost},
+          {"pending_invalidations", c.pending_invalidations},
+          {"replayed_invalidations", c.replayed_invalidations}};
 }
 
 json http_json(const HttpCounters& http) {
@@ -236,6 +258,65 @@ void write_tiers(PromWriter& w, const CacheStats& stats) {
   for (const TierStats& t : stats.tiers) w.sample(tier_label(t), t.hit_rate());
 }
 
+// plancache_shared_*: the shared tier's own figures, when there is one.
+void write_shared(PromWriter& w, const CacheStats& stats) {
+  const TierStats* shared = nullptr;
+  for (const TierStats& t : stats.tiers) {
+    if (t.kind == TierKind::kShared) shared = &t;
+  }
+  if (shared == nullptr) return;
+  const SharedTierCounters& c = shared->shared;
+  w.family("shared_connected", "gauge",
+           "1 when every Redis node is reachable and every invalidation listener subscribed.");
+  w.sample("", shared->connected ? 1 : 0);
+  w.family("shared_breaker_open", "gauge", "1 while some Redis node's breaker is open.");
+  w.sample("", c.nodes_open == 0 ? 0 : 1);
+  struct Field {
+    const char* name;
+    const char* type;
+    const char* help;
+    uint64_t SharedTierCounters::*member;
+  };
+  static constexpr Field kFields[] = {
+      {"shared_nodes", "gauge", "Redis masters known.", &SharedTierCounters::nodes},
+      {"shared_nodes_open", "gauge", "Redis masters whose breaker is open.",
+       &SharedTierCounters::nodes_open},
+      {"shared_listeners_up", "gauge", "Invalidation listeners subscribed.",
+       &SharedTierCounters::listeners_up},
+      {"shared_invalidations_received_total", "counter",
+       "Keys other writers invalidated, as this instance heard them.",
+       &SharedTierCounters::invalidations_received},
+      {"shared_flushes_total", "counter",
+       "Drops of every local copy of shared entries (flush, coherence lost or regained).",
+       &SharedTierCounters::flushes_received},
+      {"shared_breaker_opens_total", "counter", "Times a Redis node's breaker opened.",
+       &SharedTierCounters::breaker_opens},
+      {"shared_reconnects_total", "counter", "Redis connections and listeners re-opened.",
+       &SharedTierCounters::reconnects},
+      {"shared_leases_acquired_total", "counter", "Computes run here under a shared lease.",
+       &SharedTierCounters::leases_acquired},
+      {"shared_lease_waits_total", "counter", "Misses that waited for another instance.",
+       &SharedTierCounters::lease_waits},
+      {"shared_lease_found_total", "counter", "Waits that got the other instance's value.",
+       &SharedTierCounters::lease_found},
+      {"shared_lease_timeouts_total", "counter", "Waits that gave up (computed here).",
+       &SharedTierCounters::lease_timeouts},
+      {"shared_lease_lost_total", "counter",
+       "Commits refused: lease lost or key invalidated while computing.",
+       &SharedTierCounters::lease_lost},
+      {"shared_pending_invalidations", "gauge",
+       "Deletions and invalidations waiting for Redis to be back.",
+       &SharedTierCounters::pending_invalidations},
+      {"shared_replayed_invalidations_total", "counter",
+       "Deletions and invalidations replayed once Redis was back.",
+       &SharedTierCounters::replayed_invalidations},
+  };
+  for (const Field& f : kFields) {
+    w.family(f.name, f.type, f.help);
+    w.sample("", c.*(f.member));
+  }
+}
+
 void write_namespaces(PromWriter& w, const CacheStats& stats) {
   struct Field {
     const char* name;
@@ -354,10 +435,15 @@ json stats_document(CacheStats stats, const HttpCounters& http, double uptime_s,
   doc["l2_size"] = l2 ? l2->entries : 0;
   doc["l2_corrupt_entries"] = l2 ? l2->corrupt_entries : 0;
   doc["l2_pending_writes"] = l2 ? l2->pending_writes : 0;
+  // The old PlanCache design's l2 was Redis: its `l2_connected` meaning is
+  // `shared_connected` here (docs/http_api.md); l2 is the disk tier.
   doc["shared_connected"] = shared != nullptr && shared->connected;
 
   json tiers = json::array();
-  for (const TierStats& t : stats.tiers) tiers.push_back(tier_json(t));
+  for (const TierStats& t : stats.tiers) {
+    tiers.push_back(tier_json(t));
+    if (t.kind == TierKind::kShared) tiers.back()["shared"] = shared_json(t.shared);
+  }
   doc["tiers"] = std::move(tiers);
   doc["namespaces"] = namespaces_json(stats, policies);
   if (folded > 0) doc["namespaces"][std::string(kOtherNamespaces)]["count"] = folded;
@@ -387,6 +473,7 @@ std::string prometheus_text(CacheStats stats, const HttpCounters& http, double u
   const uint64_t folded = fold_namespaces(&stats, policies, max_unconfigured);
   PromWriter w;
   write_tiers(w, stats);
+  write_shared(w, stats);
   write_namespaces(w, stats);
   write_folded(w, folded);
   write_cache(w, stats);

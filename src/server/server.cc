@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "plancache/disk_tier.h"
+#include "plancache/redis_tier.h"
 #include "server/composition.h"
 #include "server/drain.h"
 #include "server/fd_budget.h"
@@ -66,14 +67,6 @@ Result<tcp::endpoint> resolve_endpoint(const std::string& host, uint16_t port) {
 
 // What this build refuses, with the flag to blame.
 Status check_startup(const ServerConfig& config, const tcp::endpoint& endpoint) {
-  const auto unsupported = [](std::string_view flag, std::string_view what) {
-    return Status::invalid_argument(std::string(flag) + " is not supported yet in this build (" +
-                                    std::string(what) + " comes in a later release); unset it");
-  };
-  if (!config.redis_url.empty()) {
-    return unsupported("--redis-url (PLANCACHE_REDIS_URL, PLAN_CACHE_REDIS_ENABLED)",
-                       "the shared Redis tier");
-  }
   if (!endpoint.address().is_loopback() && config.admin_token.empty()) {
     return Status::invalid_argument(
         "refusing to listen on non-loopback address " + endpoint.address().to_string() +
@@ -93,8 +86,12 @@ uint64_t planner_slots(const ServerConfig& config) {
 // the log; config.max_connections is only the wish.
 Result<uint32_t> effective_max_connections(const ServerConfig& config, spdlog::logger& logger) {
   const uint64_t disk_files = config.data_dir.empty() ? 0 : DiskTierOptions{}.max_open_files;
-  auto budget = internal::plan_fd_budget(config.max_connections,
-                                         internal::fd_reserve(disk_files, planner_slots(config)));
+  // The shared tier: a pool, a listener and a probe per node; counted as
+  // held "disk" files for up to 16 nodes (a larger cluster takes more).
+  const uint64_t redis_files =
+      config.redis_url.empty() ? 0 : 16 * (RedisTierOptions{}.pool_size + 2);
+  auto budget = internal::plan_fd_budget(
+      config.max_connections, internal::fd_reserve(disk_files + redis_files, planner_slots(config)));
   if (!budget.is_ok()) return budget.status();
   if (budget->lowered) {
     logger.warn("{}", budget->describe(config.max_connections));

@@ -3,6 +3,8 @@
 // answer, deferred ones through CountedChannel.
 #include "server/service.h"
 
+#include <boost/asio/post.hpp>
+
 #include "server/errors.h"
 #include "server/request_framing.h"
 
@@ -39,12 +41,14 @@ class CountedChannel final : public ReplyChannel {
 Service::Service(Runtime& runtime, const server::ServerConfig& config, HttpCounters& http,
                  const DrainFlag& draining)
     : cache_(*runtime.cache),
+      shared_calls_(runtime.shared_calls.get()),
       http_(http),
       tokens_{config.admin_token, config.api_token},
       plans_{.cache = *runtime.cache,
              .keys = runtime.keys,
              .policies = *runtime.policies,
              .planning = runtime.planning.get(),
+             .shared_calls = runtime.shared_calls.get(),
              .cache_enabled = config.cache_enabled,
              .sse_heartbeat = std::chrono::milliseconds(config.sse_heartbeat_ms)},
       info_{.cache = *runtime.cache,
@@ -72,6 +76,10 @@ bool Service::handle(const HttpRequest& req, HttpResponse& res, const DeferFn& o
               d->deferred = true;
               return std::make_shared<CountedChannel>(d->open(), d->route, d->counters);
             }};
+  if (shared_calls_ != nullptr && runs_off_loop(match.route, req)) {
+    dispatch_off_loop(match.route, call);
+    return true;
+  }
   dispatch(match.route, call);  // screen_head let it through
   if (deferral.deferred) return true;
   http_.record(match.route, res.result_int());
@@ -141,6 +149,36 @@ void Service::dispatch(Route route, Call& call) {
     // A bug or an allocation failure; never let it reach the I/O loop.
     reply_error(call.res, Status::internal(std::string("internal error: ") + e.what()));
   }
+}
+
+bool Service::runs_off_loop(Route route, const HttpRequest& req) const {
+  switch (route) {
+    case Route::kPlans:  // POST (read-through) looks up locally first itself
+      return req.method() != http::verb::post;
+    case Route::kInvalidate:
+    case Route::kEntries:
+    case Route::kClear:
+    case Route::kEvict:
+      return true;
+    default:  // lookups go local first (handlers.h); info routes never wait
+      return false;
+  }
+}
+
+// The request object stays valid until the channel answers (reply_channel.h).
+void Service::dispatch_off_loop(Route route, Call& call) {
+  std::shared_ptr<ReplyChannel> channel = call.defer();
+  boost::asio::post(*shared_calls_, [this, route, &req = call.req, rest = call.rest,
+                                     query = call.query, channel] {
+    HttpResponse res;
+    bool deferred = false;
+    Call off{req, rest, query, res, [&deferred, &channel] {
+               deferred = true;
+               return channel;
+             }};
+    dispatch(route, off);
+    if (!deferred) channel->reply(std::move(res));
+  });
 }
 
 void Service::reject_unparsed(HttpResponse& res, http::status status, std::string_view code,

@@ -57,11 +57,18 @@ class Service {
 
  private:
   void dispatch(Route route, Call& call);
+  // Whether a request may wait on the shared tier as a whole (writes,
+  // invalidations, the entries store): it then runs on shared_calls_.
+  bool runs_off_loop(Route route, const HttpRequest& req) const;
+  // Runs dispatch() for `req` on shared_calls_ and answers through `call`'s
+  // channel. REQUIRES: shared_calls_.
+  void dispatch_off_loop(Route route, Call& call);
   // Fills `res` and returns true when `route` is unknown, the method is not
   // allowed or the tokens do not let `head` through.
   bool refuse(const HttpRequest& head, Route route, HttpResponse& res);
 
   Cache& cache_;
+  boost::asio::thread_pool* const shared_calls_;  // null without a shared tier
   HttpCounters& http_;
   const AuthTokens tokens_;
   const PlanHandlers plans_;

@@ -27,7 +27,9 @@
 #include "plancache/disk_tier.h"
 #include "plancache/memory_tier.h"
 #include "plancache/namespace_policy.h"
+#include "plancache/redis_tier.h"
 #include "plancache/tier.h"
+#include "support/redis_fixture.h"
 
 namespace plancache::conformance {
 
@@ -38,6 +40,11 @@ struct MemoryTierFactory {
   // Expiry is judged against the Clock passed to make() (so a FakeClock can
   // drive it).
   static constexpr bool kClockDrivenExpiry = true;
+  // invalidate() returns a count at all (a shared tier cannot tell).
+  static constexpr bool kCountsInvalidated = true;
+  // stats() counts entries, bytes and per-namespace counters; list() and
+  // purge_expired() work (a shared tier leaves those to Redis).
+  static constexpr bool kTracksEntries = true;
 
   static Result<std::unique_ptr<Tier>> make(std::shared_ptr<Clock> clock) {
     MemoryTierOptions o;
@@ -73,6 +80,8 @@ struct DiskTierFactory {
   static constexpr const char* kName = "disk";
   static constexpr bool kExactCounts = true;
   static constexpr bool kClockDrivenExpiry = true;
+  static constexpr bool kCountsInvalidated = true;
+  static constexpr bool kTracksEntries = true;
 
   static Result<std::unique_ptr<Tier>> make(std::shared_ptr<Clock> clock) {
     return new_disk_tier(fresh_disk_options(std::move(clock)));
@@ -88,6 +97,8 @@ struct NamespacedTierFactory {
   static constexpr const char* kName = "namespaced";
   static constexpr bool kExactCounts = true;
   static constexpr bool kClockDrivenExpiry = true;
+  static constexpr bool kCountsInvalidated = true;
+  static constexpr bool kTracksEntries = true;
 
   static Result<std::unique_ptr<Tier>> make(std::shared_ptr<Clock> clock) {
     NamespacePolicies policies;
@@ -108,6 +119,8 @@ struct WriteBehindTierFactory {
   static constexpr const char* kName = "write_behind";
   static constexpr bool kExactCounts = true;
   static constexpr bool kClockDrivenExpiry = true;
+  static constexpr bool kCountsInvalidated = true;
+  static constexpr bool kTracksEntries = true;
 
   static Result<std::unique_ptr<Tier>> make(std::shared_ptr<Clock> clock) {
     Result<std::unique_ptr<Tier>> disk = new_disk_tier(fresh_disk_options(clock));
@@ -120,7 +133,35 @@ struct WriteBehindTierFactory {
   static void settle(Tier& tier) { static_cast<internal::WriteBehindTier&>(tier).flush(); }
 };
 
+// The shared tier on the test command's Redis (standalone, then Cluster):
+// a key prefix of its own per test, so parallel tests never meet.
+template <bool kCluster>
+struct RedisTierFactoryOf {
+  static constexpr const char* kName = kCluster ? "redis_cluster" : "redis";
+  static constexpr bool kExactCounts = false;
+  // Redis expires entries by its own clock (PX); get() also checks the
+  // given clock, but erase() and purge_expired() cannot.
+  static constexpr bool kClockDrivenExpiry = false;
+  static constexpr bool kCountsInvalidated = false;
+  static constexpr bool kTracksEntries = false;
+
+  static Result<std::unique_ptr<Tier>> make(std::shared_ptr<Clock> clock) {
+    const test::RedisFixtureUrls urls = test::redis_fixture_urls();
+    if (urls.standalone.empty()) return Status::internal("no Redis fixture");
+    RedisTierOptions o;
+    o.url = kCluster ? urls.cluster : urls.standalone;
+    static std::atomic<int> next{0};
+    o.key_prefix = "pcconf" + std::to_string(::getpid()) + "x" + std::to_string(next++);
+    o.clock = std::move(clock);
+    return new_redis_tier(std::move(o));
+  }
+  static void settle(Tier&) {}
+};
+using RedisTierFactory = RedisTierFactoryOf<false>;
+using RedisClusterTierFactory = RedisTierFactoryOf<true>;
+
 using TierFactories = ::testing::Types<MemoryTierFactory, DiskTierFactory, NamespacedTierFactory,
-                                       WriteBehindTierFactory>;
+                                       WriteBehindTierFactory, RedisTierFactory,
+                                       RedisClusterTierFactory>;
 
 }  // namespace plancache::conformance

@@ -17,6 +17,7 @@ std::vector<std::string> listed_ids(const Result<std::vector<ListedEntry>>& rows
 }
 
 TYPED_TEST(TierConformance, ListIsInKeyOrderWithTheEntriesMetadata) {
+  if (!TypeParam::kTracksEntries) GTEST_SKIP() << "the shared tier does not list";
   this->put(user("a", "zeta"), this->entry("\"z\"", 0, {"t2", "t1"}));
   this->put(user("a", "alpha"), this->entry("[1,2,3]", 60'000));
   this->put(plan("a", "ff00"), this->entry("{}"));
@@ -38,6 +39,7 @@ TYPED_TEST(TierConformance, ListIsInKeyOrderWithTheEntriesMetadata) {
 }
 
 TYPED_TEST(TierConformance, ListReturnsTheFirstLimitKeys) {
+  if (!TypeParam::kTracksEntries) GTEST_SKIP() << "the shared tier does not list";
   for (const char* id : {"k5", "k1", "k4", "k2", "k3"}) this->put(user("n", id), this->entry("1"));
   for (const char* id : {"k9", "k0"}) this->put(user("m", id), this->entry("1"));
   EXPECT_EQ(listed_ids(this->tier()->list(by_ns("n"), 2)),
@@ -49,6 +51,7 @@ TYPED_TEST(TierConformance, ListReturnsTheFirstLimitKeys) {
 }
 
 TYPED_TEST(TierConformance, ListSkipsExpiredEntriesAndRemovesNothing) {
+  if (!TypeParam::kTracksEntries) GTEST_SKIP() << "the shared tier does not list";
   if (!TypeParam::kClockDrivenExpiry) GTEST_SKIP() << "expiry not driven by the given clock";
   this->put(user("n", "short"), this->entry("1", 1000));
   this->put(user("n", "long"), this->entry("2", 5000));
@@ -60,6 +63,7 @@ TYPED_TEST(TierConformance, ListSkipsExpiredEntriesAndRemovesNothing) {
 }
 
 TYPED_TEST(TierConformance, ListSelectsLikeInvalidate) {
+  if (!TypeParam::kTracksEntries) GTEST_SKIP() << "the shared tier does not list";
   this->put(user("wf", "workflow:a:1"), this->entry("1", 0, {"red"}));
   this->put(user("wf", "workflow:b:1"), this->entry("2", 0, {"blue"}));
   this->put(user("wf", "workflow:a:22"), this->entry("3"));
@@ -92,6 +96,7 @@ TYPED_TEST(TierConformance, ListSelectsLikeInvalidate) {
 }
 
 TYPED_TEST(TierConformance, ListReportsTheUncompressedValueSize) {
+  if (!TypeParam::kTracksEntries) GTEST_SKIP() << "the shared tier does not list";
   this->put(plan("heavy", "big"), this->entry(std::string(1 << 20, 'z')));
   const Result<std::vector<ListedEntry>> rows = this->tier()->list(by_ns("heavy"), 10);
   ASSERT_TRUE(rows.is_ok()) << rows.status().to_string();

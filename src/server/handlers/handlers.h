@@ -12,6 +12,7 @@
 // HttpCounters, DrainFlag).
 #pragma once
 
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
@@ -42,6 +43,9 @@ struct PlanHandlers {
   const NamespacePolicies& policies;
   // Read-through planning; null when no planner is configured anywhere.
   Planning* planning;
+  // Where lookups that must ask the shared tier run (never an I/O thread);
+  // null without a shared tier.
+  boost::asio::thread_pool* shared_calls;
   // false: plan lookups always miss and plan puts are not stored.
   bool cache_enabled;
   // Heartbeat comment interval of SSE answers while a plan is computed.

@@ -5,6 +5,7 @@
 // into the response text: the plan is never parsed or re-serialised on a
 // hit, and the namespace and key need no escaping (both are validated to a
 // JSON-safe alphabet).
+#include <boost/asio/post.hpp>
 #include <limits>
 
 #include "core/key_builder_internal.h"
@@ -145,15 +146,26 @@ Result<PlanKey> plan_key_of(const KeyBuilder& keys, const PlanFields& fields) {
                             fields.context == nullptr ? kNull : *fields.context);
 }
 
+// The answer to a lookup, hit or miss.
+void reply_lookup(HttpResponse& res, const PlanKey& key, const Lookup& found) {
+  if (found.hit()) return reply_hit(res, key, found);
+  reply_key(res, http::status::not_found, R"({"hit":false,)", key, "}");
+}
+
 void handle_plans_lookup(const PlanHandlers& h, Call& call) {
   json body;
   auto key = read_plan_key(h.keys, call, &body);
   if (!key) return;
-  if (h.cache_enabled) {
-    const Lookup hit = h.cache.get(key->key);
-    if (hit.hit()) return reply_hit(call.res, *key, hit);
-  }
-  reply_key(call.res, http::status::not_found, R"({"hit":false,)", *key, "}");
+  if (!h.cache_enabled) return reply_lookup(call.res, *key, Lookup{});
+  // The local tiers here, on the I/O thread; the shared tier on its pool.
+  const Lookup local = h.cache.get(key->key, GetOptions{.local_only = h.shared_calls != nullptr});
+  if (!local.shared_unasked) return reply_lookup(call.res, *key, local);
+  boost::asio::post(*h.shared_calls,
+                    [&cache = h.cache, channel = call.defer(), k = std::move(key).value()] {
+                      HttpResponse res;
+                      reply_lookup(res, k, cache.get(k.key));
+                      channel->reply(std::move(res));
+                    });
 }
 
 void handle_plans(const PlanHandlers& h, Call& call) {

@@ -13,6 +13,8 @@
 //   plan <the JSON answer>, done {"cached","tier","elapsed_ms"}
 // with heartbeat comments while a plan is being computed, or an `error`
 // event (the §3 error object) when planning fails after the stream began.
+#include <boost/asio/post.hpp>
+
 #include "server/handlers/handlers.h"
 
 namespace plancache::internal {
@@ -128,6 +130,33 @@ void deliver(ReplyChannel& channel, const CacheKey& key, const PlanOutcome& o,
   channel.reply(std::move(res));
 }
 
+// No planner for the lane, and the local tiers missed: the shared tier may
+// still have the plan. Asked on the shared-call pool; a miss is the 503.
+template <typename Elapsed>
+void answer_from_shared(const PlanHandlers& h, Call& call, PlanKey key, bool sse,
+                        Elapsed elapsed_ms) {
+  boost::asio::post(*h.shared_calls, [&cache = h.cache, channel = call.defer(),
+                                      key = std::move(key), sse, elapsed_ms] {
+    const Lookup found = cache.get(key.key, GetOptions{.allow_stale = false});
+    HttpResponse res;
+    if (!found.hit()) {
+      reply_error(res, Status::unavailable("no planner configured for namespace '" +
+                                           std::string(key.key.ns()) +
+                                           "' (--planner-url / --planner-cmd)"));
+      return channel->reply(std::move(res));
+    }
+    const Answer a{key.key, *found.entry, true, found.tier, false, false};
+    if (!sse) {
+      reply_json(res, http::status::ok, answer_json(a));
+      return channel->reply(std::move(res));
+    }
+    start_event_stream(res);
+    res.body() = std::string(kEventLookup) + std::string(kEventFromCache) +
+                 closing_events(a, elapsed_ms());
+    channel->reply(std::move(res));
+  });
+}
+
 }  // namespace
 
 void handle_read_through(const PlanHandlers& h, Call& call) {
@@ -140,12 +169,18 @@ void handle_read_through(const PlanHandlers& h, Call& call) {
   Planning* planning = h.planning;
   Lookup found;
   if (h.cache_enabled) {
-    found = h.cache.get(key->key, GetOptions{.allow_stale = true});
+    // Local tiers only on the I/O thread: a miss reaches the shared tier in
+    // the flight's re-check (a pool thread), or below when nothing plans.
+    found = h.cache.get(key->key, GetOptions{.allow_stale = true,
+                                             .local_only = h.shared_calls != nullptr});
   }
   const auto elapsed_ms = [&clock, start_ns] {
     return (clock.monotonic_ns() - start_ns) / 1'000'000;
   };
   const std::string_view ns = key->key.ns();
+  if (found.shared_unasked && (planning == nullptr || planning->planner_for(ns) == nullptr)) {
+    return answer_from_shared(h, call, std::move(key).value(), sse, elapsed_ms);
+  }
   if (found.hit() && !found.stale) {
     if (planning != nullptr && planning->note_hit(key->key, *found.entry)) {
       if (auto request = plan_request_of(body); request.is_ok()) {
