@@ -70,6 +70,17 @@ Status RedisClientImpl::refresh_topology() {
 void RedisClientImpl::install_map(SlotMap map, const RedisEndpoint& from) {
   for (const RedisEndpoint& m : map.masters) node(m)->set_master(true);
   for (const RedisEndpoint& r : map.replicas) node(r)->set_master(false);
+  {
+    // A node the map no longer names (a failed master) is no master of ours.
+    std::lock_guard lock(mu_);
+    for (const auto& [name, n] : nodes_) {
+      if (std::find_if(map.masters.begin(), map.masters.end(), [&](const RedisEndpoint& m) {
+            return m.text() == name;
+          }) == map.masters.end()) {
+        n->set_master(false);
+      }
+    }
+  }
   bool changed = false;
   std::string names;
   {
@@ -156,9 +167,22 @@ void RedisClientImpl::background_loop() {
       std::lock_guard nodes_lock(mu_);
       for (const auto& [name, n] : nodes_) nodes.push_back(n);
     }
+    bool master_open = false;
     for (const auto& n : nodes) {
       if (n->open() && n->next_probe() <= std::chrono::steady_clock::now()) n->probe();
       wake = std::min(wake, n->next_probe());
+      master_open = master_open || (n->open() && n->stats().master);
+    }
+    // A master that stays unreachable may have been failed over: keep
+    // asking the others for the slot map (throttled) until it is replaced.
+    if (master_open && mode_.load() == Mode::kCluster) {
+      const SteadyTime due = refresh_due();
+      if (due <= std::chrono::steady_clock::now()) {
+        (void)refresh_topology();
+        wake = std::min(wake, std::chrono::steady_clock::now() + options_.topology_refresh_min);
+      } else {
+        wake = std::min(wake, due);
+      }
     }
     lock.lock();
     if (stopping_ || !events_.empty() || refresh_wanted_) continue;

@@ -241,7 +241,7 @@ TEST_F(RedisClusterMoves, ReplicasAreRecordedAsNonMasters) {
         return client->command("k", {"SET", "k", "v"}).is_ok() &&
                client->stats().nodes.size() == 6u;
       },
-      std::chrono::seconds(10)))
+      std::chrono::seconds(30)))
       << "nodes known: " << client->stats().nodes.size() << "; CLUSTER SLOTS of node 0:\n"
       << with_replicas.node(0).cli({"CLUSTER", "SLOTS"}) << "\nCLUSTER NODES:\n"
       << with_replicas.node(0).cli({"CLUSTER", "NODES"});

@@ -25,13 +25,16 @@ Status start_status(server::ServerConfig config) {
   return started.status();
 }
 
-TEST(ServerStartTest, RefusesFeaturesOfLaterIssuesNamingTheFlag) {
+TEST(ServerStartTest, RefusesARedisUrlItCannotUseNamingTheFlag) {
   auto config = test_config();
-  config.redis_url = "redis://127.0.0.1:6379";
+  config.redis_url = "rediss://127.0.0.1:6379";
   Status s = start_status(config);
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), AllOf(HasSubstr("--redis-url"), HasSubstr("not supported yet")));
-
+  EXPECT_THAT(s.message(), AllOf(HasSubstr("--redis-url"), HasSubstr("TLS")));
+  config.redis_url = "redis://127.0.0.1:notaport";
+  s = start_status(config);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("--redis-url"));
 }
 
 TEST(ServerStartTest, RefusesAPlannerUrlItCannotCall) {
@@ -70,7 +73,7 @@ TEST(ServerStartTest, BusyPortIsUnavailableAndRunServerExits1) {
 
 TEST(ServerStartTest, RunServerExits2OnRefusedConfig) {
   auto config = test_config();
-  config.redis_url = "redis://127.0.0.1:6379";
+  config.redis_url = "http://127.0.0.1:6379";
   EXPECT_EQ(server::run_server(config), 2);
 }
 

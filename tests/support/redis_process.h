@@ -236,9 +236,9 @@ class RedisProcess {
 class RedisClusterProcess {
  public:
   explicit RedisClusterProcess(int masters = 3, int replicas = 0) {
-    const std::vector<std::string> args{"--cluster-enabled",      "yes",
-                                        "--cluster-config-file",  "nodes.conf",
-                                        "--cluster-node-timeout", "5000"};
+    const std::vector<std::string> args{
+        "--cluster-enabled",      "yes",  "--cluster-config-file",      "nodes.conf",
+        "--cluster-node-timeout", "5000", "--repl-diskless-sync-delay", "0"};
     std::vector<std::string> create{"redis-cli", "--cluster", "create"};
     for (int i = 0; i < masters * (1 + replicas); ++i) {
       nodes_.push_back(std::make_unique<RedisProcess>(args, "", 45535));

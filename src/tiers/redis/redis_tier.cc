@@ -26,6 +26,9 @@ Result<std::unique_ptr<Tier>> new_redis_tier(RedisTierOptions options) {
   client.connect_timeout = options.connect_timeout;
   client.command_timeout = options.command_timeout;
   client.pool_size = options.pool_size;
+  // Three failed calls one after another still open the breaker: the
+  // window holds at least four timeouts.
+  client.failure_window = std::max(client.failure_window, options.command_timeout * 4);
   auto tier_log = options.log;
   client.log = [tier_log](std::string_view level, std::string_view message) {
     if (tier_log) tier_log(level, message);

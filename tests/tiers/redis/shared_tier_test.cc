@@ -48,8 +48,10 @@ TEST_P(SharedTier, APutOnOneIsAHitOnTheOtherThenLocal) {
   ASSERT_TRUE(first.hit());
   EXPECT_EQ(first.tier, "shared");
   EXPECT_EQ(*first.entry->value, R"({"steps":[1]})");
-  const Lookup second = b_->cache().get(k);
-  EXPECT_EQ(second.tier, "l1") << "a shared hit is promoted";
+  // A shared hit is promoted (unless the read overlapped the put's own
+  // invalidation message on its way to B: then the copy is dropped, and
+  // the next read promotes it).
+  EXPECT_TRUE(eventually([&] { return b_->cache().get(k).tier == "l1"; }));
 }
 
 TEST_P(SharedTier, ADeleteOnOneDropsTheOthersLocalCopy) {
@@ -167,8 +169,7 @@ TEST(SharedTierFlush, AFlushAllDropsEveryLocalCopy) {
   ASSERT_TRUE(eventually([&] { return a.connected() && b.connected(); }));
   const CacheKey k = plan_key("docs", "flushed");
   ASSERT_TRUE(a.put(k, "1").is_ok());
-  ASSERT_EQ(b.value(k), "1");
-  ASSERT_NE(b.local(k), nullptr);
+  ASSERT_TRUE(eventually([&] { return b.value(k) == "1" && b.local(k) != nullptr; }));
   EXPECT_EQ(redis.cli({"FLUSHALL"}), "OK");
   EXPECT_TRUE(eventually([&] { return a.local(k) == nullptr && b.local(k) == nullptr; }));
   EXPECT_EQ(b.value(k), "");
