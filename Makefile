@@ -6,7 +6,7 @@ ASAN_DIR    ?= build/asan
 FUZZ_SECONDS ?= 30
 ARGS ?=
 
-.PHONY: all deps build run test test-release test-asan fuzz bench bench-micro bench-http bench-http-l2 bench-http-rt bench-rss bench-peers clean format
+.PHONY: all deps build run test test-release test-asan fuzz bench bench-micro bench-http bench-http-l2 bench-http-rt bench-http-shared bench-shared-propagation bench-rss bench-peers clean format
 
 all: build
 
@@ -56,6 +56,14 @@ bench-http-l2: build
 # Read-through hits (POST /v1/plans, planner behind) beside plain lookups, one run.
 bench-http-rt: build
 	@TIERS="l1 rt" bench/http.sh $(RELEASE_DIR)/plancache
+
+# Shared-tier (Redis) hits over HTTP, no L1, beside L1 hits and redis-server GET, one run.
+bench-http-shared: build
+	@TIERS="l1 shared" bench/http.sh $(RELEASE_DIR)/plancache
+
+# Invalidation propagation between two instances on one Redis: p50 / p99.
+bench-shared-propagation: build
+	@/usr/bin/python3 bench/shared_propagation.py --binary $(RELEASE_DIR)/plancache
 
 # Resident memory of 10,000 plans of 32 KiB in the memory tier (docs/benchmarks.md).
 RSS_ARGS ?= --repeat 3 --rounds 2

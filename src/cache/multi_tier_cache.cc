@@ -85,6 +85,8 @@ class MultiTierCache final : public Cache,
   Lookup get(const CacheKey& key, const GetOptions& get_options) override {
     const int64_t start = clock_->monotonic_ns();
     Lookup found = lookup_tiers(key, get_options.allow_stale, get_options.local_only);
+    // Not counted: the full get() that follows is (one get per lookup).
+    if (found.shared_unasked) return found;
     get_latency_.record(clock_->monotonic_ns() - start);
     gets_.fetch_add(1, std::memory_order_relaxed);
     (found.hit() ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);

@@ -182,7 +182,7 @@ void ListenersImpl::run_worker(Worker& w) {
     if (was_up && (!stopping || w.removed)) set_up(w, false);
     if (stopping) break;
     const auto& log = client_.options().log;
-    if (log && was_up) log("warn", lost.message());
+    if (log && was_up) log("warn", "invalidation listener lost: " + lost.message());
     if (was_up) backoff = options_.reconnect_backoff_min;
     if (!w.stop.sleep(jittered(backoff))) break;
     backoff = std::min(backoff * 2, options_.reconnect_backoff_max);

@@ -146,9 +146,13 @@ void RedisClientImpl::background_loop() {
     lock.unlock();
     for (const NodeEvent& e : events) {
       const bool open = e.state == BreakerState::kOpen;
-      log(open ? "warn" : "info",
-          "redis " + e.node.text() + ": breaker " + (open ? "open: " : "closed: ") + e.why);
-      if (options_.on_node_state) options_.on_node_state(e.node, e.state, e.why);
+      // One log line per change: the owner's, when it listens for them.
+      if (options_.on_node_state) {
+        options_.on_node_state(e.node, e.state, e.why);
+      } else {
+        log(open ? "warn" : "info",
+            "redis " + e.node.text() + ": breaker " + (open ? "open: " : "closed: ") + e.why);
+      }
     }
     SteadyTime wake = SteadyTime::max();
     pending = false;

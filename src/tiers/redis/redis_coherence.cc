@@ -54,21 +54,19 @@ void RedisTier::on_keys(const std::vector<std::string>& names) {
   }
 }
 
-void RedisTier::flush_local(std::string_view why) {
+void RedisTier::flush_local() {
   meta_.forget_all();
   guard_.invalidate_all();
   flushes_.fetch_add(1, std::memory_order_relaxed);
   if (RemoteInvalidationSink* s = sink()) s->remote_flush();
-  log("info", "shared tier: dropped every local copy of shared entries (" + std::string(why) + ")");
 }
 
-void RedisTier::on_flush() { flush_local("a flush of Redis"); }
+void RedisTier::on_flush() { flush_local(); }
 
 void RedisTier::on_listener_state(const RedisEndpoint& node, bool up) {
   if (!up) {
-    guard_.set_coherent(false);
-    log("warn", "shared tier: invalidation listener on " + node.text() + " lost");
-    flush_local("listener lost");
+    guard_.set_coherent(false);  // the listener logged why
+    flush_local();
     return;
   }
   log("info", "shared tier: invalidation listener on " + node.text() + " subscribed");
@@ -79,7 +77,7 @@ void RedisTier::regain_coherence() {
   InvalidationListeners* listeners = listening_.load();
   if (listeners == nullptr || !listeners->all_up() || guard_.coherent()) return;
   // Messages sent while a listener was down are gone: local copies may be stale.
-  flush_local("listeners subscribed");
+  flush_local();
   guard_.set_coherent(true);
   std::lock_guard lock(work_mu_);
   replay_wanted_ = true;
@@ -92,7 +90,7 @@ void RedisTier::on_breaker_state(const RedisEndpoint& node, BreakerState state,
     breaker_opens_.fetch_add(1, std::memory_order_relaxed);
     log("warn", "shared tier: " + node.text() + " unreachable, breaker open (" + why +
                     "); serving from the local tiers");
-    flush_local("breaker open");
+    flush_local();
     return;
   }
   log("info", "shared tier: " + node.text() + " reachable again, breaker closed");

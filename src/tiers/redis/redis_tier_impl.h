@@ -83,7 +83,7 @@ class RedisTier final : public Tier, public SharedCoordination {
   void on_keys(const std::vector<std::string>& names);
   void on_flush();
   void on_listener_state(const RedisEndpoint& node, bool up);
-  void flush_local(std::string_view why);
+  void flush_local();  // counted, not logged: its cause logs
   void journal(JournalItem item);
   bool replay_journal();  // true when the journal is empty afterwards
   void apply_meta_change(const std::string& ns);
