@@ -70,6 +70,7 @@ struct Worker {
   StopPipe stop;
   std::atomic<bool> up{false};
   std::atomic<bool> removed{false};  // by the topology: report the loss
+  bool ever_up = false;  // its thread only: the first subscribe is no resubscribe
   std::thread thread;
 };
 
@@ -168,7 +169,12 @@ void ListenersImpl::sync_workers(const std::vector<RedisEndpoint>& masters) {
 
 void ListenersImpl::set_up(Worker& w, bool up) {
   if (w.up.exchange(up) == up) return;
-  ++(up ? counters_.resubscribes : counters_.losses);
+  if (!up) {
+    ++counters_.losses;
+  } else if (w.ever_up) {
+    ++counters_.resubscribes;
+  }
+  w.ever_up = true;
   if (callbacks_.on_state) callbacks_.on_state(w.node, up);
 }
 

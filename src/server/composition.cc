@@ -118,7 +118,9 @@ Result<std::unique_ptr<Tier>> open_shared_tier(const server::ServerConfig& confi
   }
   auto tier = new_redis_tier(std::move(shared));
   if (!tier.is_ok()) {
-    return Status(tier.status().code(), "--redis-url: " + tier.status().message());
+    const bool prefix = tier.status().message().rfind("key prefix", 0) == 0;
+    return Status(tier.status().code(), std::string(prefix ? "--redis-key-prefix: " : "--redis-url: ") +
+                                            tier.status().message());
   }
   return tier;
 }

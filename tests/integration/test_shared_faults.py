@@ -61,6 +61,11 @@ class Load:
                 if not ok:
                     self.failures.append(what)
 
+    def more(self, n, what):
+        """Waits until `n` more requests were answered."""
+        before = self.requests
+        wait_until(lambda: self.requests > before + n, what)
+
     def stop(self):
         self.stopping.set()
         for t in self.threads:
@@ -89,24 +94,22 @@ class RedisOutages(unittest.TestCase):
         self.planner.close()
         self.redis.close()
 
+    def outage(self, load, begin, end, what):
+        """begin() the outage, serve requests through it, end() it; returns
+        how long after end() both instances were on the shared tier again."""
+        begin()
+        wait_until(lambda: not stats(self.a)["shared_connected"], "A sees Redis " + what)
+        load.more(100, "requests served while Redis is " + what)
+        end()
+        return time_until_connected([self.a, self.b])
+
     def test_frozen_killed_and_restarted_under_load(self):
         load = Load([self.a, self.b])
         try:
-            wait_until(lambda: load.requests > 200, "load running")
-            self.redis.freeze()
-            wait_until(lambda: not stats(self.a)["shared_connected"], "A sees Redis frozen")
-            before = load.requests
-            wait_until(lambda: load.requests > before + 100, "requests served while frozen")
-            self.redis.thaw()
-            frozen_back = time_until_connected([self.a, self.b])
-            self.redis.kill9()
-            wait_until(lambda: not stats(self.a)["shared_connected"], "A sees Redis gone")
-            before = load.requests
-            wait_until(lambda: load.requests > before + 100, "requests served while down")
-            self.redis.restart()
-            restart_back = time_until_connected([self.a, self.b])
-            before = load.requests
-            wait_until(lambda: load.requests > before + 100, "requests after the restart")
+            load.more(200, "load running")
+            frozen_back = self.outage(load, self.redis.freeze, self.redis.thaw, "frozen")
+            restart_back = self.outage(load, self.redis.kill9, self.redis.restart, "killed")
+            load.more(100, "requests after the restart")
         finally:
             failures = load.stop()
         self.assertEqual(failures, [], "no client request fails because Redis is down")
@@ -181,10 +184,9 @@ class ClusterChanges(unittest.TestCase):
         masters = sorted(self.cluster.masters())
         load = Load([self.a, self.b])
         try:
-            wait_until(lambda: load.requests > 200, "load running")
+            load.more(200, "load running")
             self.cluster.reshard(masters[0], masters[1], 2000)
-            before = load.requests
-            wait_until(lambda: load.requests > before + 200, "requests after the resharding")
+            load.more(200, "requests after the resharding")
         finally:
             failures = load.stop()
         self.assertEqual(failures, [])
@@ -193,12 +195,11 @@ class ClusterChanges(unittest.TestCase):
     def test_2_master_failover_under_load(self):
         load = Load([self.a, self.b])
         try:
-            wait_until(lambda: load.requests > 200, "load running")
+            load.more(200, "load running")
             victim = sorted(self.cluster.masters())[2]
             self.cluster.kill_master(victim)
             time_until_connected([self.a, self.b], timeout_s=15.0)
-            before = load.requests
-            wait_until(lambda: load.requests > before + 200, "requests after the failover")
+            load.more(200, "requests after the failover")
         finally:
             failures = load.stop()
         self.assertEqual(failures, [])

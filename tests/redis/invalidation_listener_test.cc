@@ -122,7 +122,7 @@ TEST(InvalidationListener, KeysFlushKillAndFreeze) {
   EXPECT_EQ(s.keys, 4u);
   EXPECT_EQ(s.flushes, 1u);
   EXPECT_EQ(s.losses, 2u);
-  EXPECT_EQ(s.resubscribes, 3u);
+  EXPECT_EQ(s.resubscribes, 2u) << "the first subscribe is not a resubscribe";
 
   const auto before = std::chrono::steady_clock::now();
   listeners->stop();

@@ -28,7 +28,7 @@ void RedisTier::on_keys(const std::vector<std::string>& names) {
         wake_waiters = true;
         if (guard_.invalidated(name)) {
           received_.fetch_add(1, std::memory_order_relaxed);
-          if (RemoteInvalidationSink* s = sink()) s->remote_key(*parsed.key);
+          with_sink([&](RemoteInvalidationSink& s) { s.remote_key(*parsed.key); });
         }
         break;
       case RedisKeys::Parsed::Kind::kLease:
@@ -58,7 +58,7 @@ void RedisTier::flush_local() {
   meta_.forget_all();
   guard_.invalidate_all();
   flushes_.fetch_add(1, std::memory_order_relaxed);
-  if (RemoteInvalidationSink* s = sink()) s->remote_flush();
+  with_sink([](RemoteInvalidationSink& s) { s.remote_flush(); });
 }
 
 void RedisTier::on_flush() { flush_local(); }
@@ -147,20 +147,20 @@ bool RedisTier::replay_journal() {
 }
 
 void RedisTier::apply_meta_change(const std::string& ns) {
-  RemoteInvalidationSink* s = sink();
-  if (s == nullptr) return;
   const bool global = ns == kGlobalMeta;
-  auto changes = meta_.refresh(ns);
-  if (!changes.is_ok() || changes->whole) {
-    if (global) return s->remote_flush();
-    Selector whole;
-    whole.ns = ns;
-    return s->remote_selector(whole);
-  }
-  for (Selector selector : changes->added) {
-    if (!global) selector.ns = ns;
-    s->remote_selector(selector);
-  }
+  auto changes = meta_.refresh(ns);  // a round trip: no sink held meanwhile
+  with_sink([&](RemoteInvalidationSink& s) {
+    if (!changes.is_ok() || changes->whole) {
+      if (global) return s.remote_flush();
+      Selector whole;
+      whole.ns = ns;
+      return s.remote_selector(whole);
+    }
+    for (Selector selector : changes->added) {
+      if (!global) selector.ns = ns;
+      s.remote_selector(selector);
+    }
+  });
 }
 
 }  // namespace plancache::internal

@@ -30,8 +30,12 @@ RedisTier::~RedisTier() {
     work_cv_.notify_all();
   }
   if (maintenance_.joinable()) maintenance_.join();
-  if (listeners_) listeners_->stop();
   listening_.store(nullptr);
+  if (listeners_) listeners_->stop();
+  listeners_.reset();
+  // Now, while every member is alive: the client's thread may still be
+  // calling on_breaker_state.
+  client_.reset();
 }
 
 void RedisTier::wake_maintenance() {

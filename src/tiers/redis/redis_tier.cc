@@ -14,8 +14,8 @@ Result<std::unique_ptr<Tier>> new_redis_tier(RedisTierOptions options) {
   if (!url.is_ok()) return url.status();
   if (options.key_prefix.empty() || options.key_prefix.find_first_of("{}: \r\n") !=
                                         std::string::npos) {
-    return Status::invalid_argument(
-        "the shared tier's key prefix must be non-empty, without braces, colons or spaces");
+    return Status::invalid_argument("key prefix '" + options.key_prefix +
+                                    "' must be non-empty, without braces, colons or spaces");
   }
   if (options.lease_ttl.count() <= 0 || options.lease_poll.count() <= 0 ||
       options.lease_wait.count() < 0) {

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 
@@ -49,7 +50,12 @@ class RedisTier final : public Tier, public SharedCoordination {
   SharedCoordination* coordination() override { return this; }
 
   // SharedCoordination
-  void set_sink(RemoteInvalidationSink* sink) override { sink_.store(sink); }
+  // Waits for a callback into the previous sink to end (the cache resets
+  // it in its destructor, while the listener threads may be calling it).
+  void set_sink(RemoteInvalidationSink* sink) override {
+    std::unique_lock lock(sink_mu_);
+    sink_ = sink;
+  }
   uint64_t begin_read(const CacheKey& key) override { return guard_.begin_read(keys_.entry(key)); }
   uint64_t begin_write(const CacheKey& key) override {
     return guard_.begin_write(keys_.entry(key));
@@ -91,7 +97,12 @@ class RedisTier final : public Tier, public SharedCoordination {
   // local copies (messages were missed) and trust the guard again.
   void regain_coherence();
   void log(std::string_view level, const std::string& message) const;
-  RemoteInvalidationSink* sink() const { return sink_.load(); }
+  // Calls fn(sink) when a sink is set, holding it against set_sink().
+  template <typename Fn>
+  void with_sink(Fn&& fn) const {
+    std::shared_lock lock(sink_mu_);
+    if (sink_ != nullptr) fn(*sink_);
+  }
 
   // Leases (redis_leases.cc).
   void renew_leases();
@@ -109,7 +120,8 @@ class RedisTier final : public Tier, public SharedCoordination {
   CoherenceGuard guard_;
   std::unique_ptr<InvalidationListeners> listeners_;  // set once by start()
   std::atomic<InvalidationListeners*> listening_{nullptr};  // listeners_, for callbacks
-  std::atomic<RemoteInvalidationSink*> sink_{nullptr};
+  mutable std::shared_mutex sink_mu_;  // guards sink_; held shared while calling it
+  RemoteInvalidationSink* sink_ = nullptr;
 
   // Outage journal; guarded by journal_mu_.
   mutable std::mutex journal_mu_;
