@@ -38,15 +38,20 @@ def _pick_port(cluster):
     raise AssertionError("no free port for redis-server")
 
 
-def cli(port, *args, timeout_s=10.0):
-    out = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(port)] + [str(a) for a in args],
-                         capture_output=True, timeout=timeout_s)
+def cli(port, *args, timeout_s=10.0, password=None):
+    auth = ["-a", password, "--no-auth-warning"] if password else []
+    out = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(port)] + auth +
+                         [str(a) for a in args], capture_output=True, timeout=timeout_s)
     return out.stdout.decode("utf-8", "replace").strip()
 
 
 class RedisServer:
-    def __init__(self, extra=(), port=None, cluster=False, workdir=None):
+    def __init__(self, extra=(), port=None, cluster=False, workdir=None, password=None):
+        """password: the server's --requirepass (also used by cli())."""
         self.dir = workdir or tempfile.mkdtemp(prefix="plancache-redis-")
+        self.password = password
+        if password:
+            extra = list(extra) + ["--requirepass", password]
         self.cluster = cluster
         self.extra = list(extra)
         self.port = port or _pick_port(cluster)
@@ -71,11 +76,11 @@ class RedisServer:
         def up():
             if self.proc.poll() is not None:
                 raise AssertionError("redis-server on port %d exited" % self.port)
-            return cli(self.port, "PING") == "PONG"
+            return self.cli("PING") == "PONG"
         wait_until(up, "redis-server on port %d" % self.port, timeout_s=timeout_s)
 
     def cli(self, *args):
-        return cli(self.port, *args)
+        return cli(self.port, *args, password=self.password)
 
     def freeze(self):
         self.proc.send_signal(signal.SIGSTOP)

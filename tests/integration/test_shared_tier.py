@@ -208,6 +208,43 @@ class SingleFlightAcrossInstances(unittest.TestCase):
         self.assertEqual(self.planner.calls(), 2, "A's abandoned call and one more")
 
 
+class RedisAuthAndDb(unittest.TestCase):
+    """--redis-url with a password, with an ACL user, and a db number."""
+
+    def setUp(self):
+        self.redis = RedisServer(password="s3cret")
+        self.redis.cli("ACL", "SETUSER", "planner", "on", ">pl@n", "~*", "&*", "+@all")
+        self.servers = []
+
+    def tearDown(self):
+        for s in self.servers:
+            s.close()
+        self.redis.close()
+
+    def test_password_acl_user_and_db(self):
+        port = self.redis.port
+        a = instance("redis://:s3cret@127.0.0.1:%d/3" % port, "pcauth")
+        b = instance("redis://planner:pl%%40n@127.0.0.1:%d/3" % port, "pcauth")
+        self.servers += [a, b]
+        put(a, "guarded plan", {"v": 1})
+        r = lookup(b, "guarded plan")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.json()["tier"], "shared")
+        keys = self.redis.cli("-n", "3", "--scan", "--pattern", "pcauth:e:*")
+        self.assertTrue(keys, "the plan is in db 3")
+        self.assertEqual(self.redis.cli("-n", "0", "DBSIZE"), "0")
+
+    def test_a_wrong_password_starts_but_says_why(self):
+        s = harness.Server(args=["--redis-url", "redis://:wrong@127.0.0.1:%d" % self.redis.port])
+        self.servers.append(s)
+        put(s, "kept locally", {"v": 1})
+        self.assertEqual(lookup(s, "kept locally").status, 200)
+        wait_until(lambda: "open" in shared(s)["breaker"], "the breaker opens")
+        self.assertFalse(stats(s)["shared_connected"])
+        self.assertIn("WRONGPASS", s.log())
+        self.assertNotIn("wrong@", s.log(), "the password is never logged")
+
+
 def _try_plan(port, goal):
     try:
         return plan(port, goal)

@@ -132,7 +132,7 @@ Result<uint64_t> RedisTier::commit(const CacheKey& key, const EntryPtr& entry,
                   std::move(value).value(), std::to_string(ttl)});
   if (!reply.is_ok() || reply->is_error()) {
     Status s = reply.is_ok() ? Status::unavailable("shared tier refused a commit: " + reply->str)
-                             : reply.status();
+                             : unreachable(reply.status());
     guard_.close(write, /*applied=*/false);
     count_failure(s);
     journal({entry_key, std::nullopt});  // it may have landed: no older value may outlive it

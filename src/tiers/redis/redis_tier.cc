@@ -124,7 +124,7 @@ Result<EntryPtr> RedisTier::get(const CacheKey& key) {
   auto reply = client_->command(name, {"GET", name});
   if (!reply.is_ok()) {
     count_failure(reply.status());
-    return reply.status();
+    return unreachable(reply.status());
   }
   auto entry = decode_valid(key, *reply);
   if (!entry.is_ok()) {
@@ -157,7 +157,7 @@ Status RedisTier::put(const CacheKey& key, EntryPtr entry) {
   auto reply = client_->command(name, args);
   if (!reply.is_ok() || reply->is_error()) {
     Status s = reply.is_ok() ? Status::unavailable("shared tier refused a write: " + reply->str)
-                             : reply.status();
+                             : unreachable(reply.status());
     count_failure(s);
     // It may or may not have landed: make sure no older value outlives it.
     journal({name, std::nullopt});

@@ -127,7 +127,7 @@ Result<MetaView> SharedMeta::fetch(std::string_view ns) {
   const std::string gen_key = keys_.generation(ns);
   auto replies = client_.pipeline(
       gen_key, {{"GET", gen_key}, {"LRANGE", keys_.log(ns), "0", std::to_string(kMaxLogLength)}});
-  if (!replies.is_ok()) return replies.status();
+  if (!replies.is_ok()) return unreachable(replies.status());
   if (replies->size() != 2 || (*replies)[1].type != RedisReply::Type::kArray) {
     return Status::unavailable("unexpected reply reading the shared tier's invalidation state");
   }
@@ -174,7 +174,7 @@ Status SharedMeta::record(const Selector& selector) {
   const std::string gen_key = keys_.generation(ns);
   auto reply = client_.command(gen_key, {"EVAL", std::string(kRecordScript), "2", gen_key,
                                          keys_.log(ns), text, std::to_string(kMaxLogLength)});
-  if (!reply.is_ok()) return reply.status();
+  if (!reply.is_ok()) return unreachable(reply.status());
   if (reply->is_error()) return Status::unavailable("shared tier refused an invalidation: " + reply->str);
   forget(ns);
   return Status::ok();

@@ -37,6 +37,14 @@ namespace plancache::internal {
 
 inline constexpr size_t kMaxLogLength = 32;
 
+// A failed Redis call, as the shared tier reports it: kUnavailable whatever
+// the client said (a refused AUTH too), so that the cache treats it as the
+// shared tier being away -- never as a request error.
+inline Status unreachable(const Status& s) {
+  return s.is_ok() || s.code() == StatusCode::kUnavailable ? s
+                                                            : Status::unavailable(s.message());
+}
+
 struct MetaView {
   uint64_t generation = 0;
   std::vector<Selector> log;  // position = index; ns is not set in them
