@@ -6,7 +6,7 @@ ASAN_DIR    ?= build/asan
 FUZZ_SECONDS ?= 30
 ARGS ?=
 
-.PHONY: all deps build run test test-release test-asan fuzz bench bench-micro bench-http bench-http-l2 bench-http-rt bench-http-shared bench-shared-propagation bench-rss bench-peers clean format
+.PHONY: all deps build run test test-release test-asan fuzz bench bench-micro bench-http bench-http-l2 bench-http-rt bench-http-shared bench-shared-propagation bench-shared-frozen bench-rss bench-peers clean format
 
 all: build
 
@@ -64,6 +64,10 @@ bench-http-shared: build
 # Invalidation propagation between two instances on one Redis: p50 / p99.
 bench-shared-propagation: build
 	@/usr/bin/python3 bench/shared_propagation.py --binary $(RELEASE_DIR)/plancache
+
+# L1 hits while Redis is frozen, beside the same load with Redis up.
+bench-shared-frozen: build
+	@/usr/bin/python3 bench/shared_frozen.py --binary $(RELEASE_DIR)/plancache
 
 # Resident memory of 10,000 plans of 32 KiB in the memory tier (docs/benchmarks.md).
 RSS_ARGS ?= --repeat 3 --rounds 2
