@@ -53,6 +53,9 @@ class RedisClientImpl final : public RedisClient {
   Result<Mode> ensure_mode();
   Status refresh_topology();
   SteadyTime refresh_due();
+  // Probes the open nodes that are due; refreshes the slot map while a
+  // master is open. Returns when it wants to run again.
+  SteadyTime probe_open_nodes();
   void install_map(SlotMap map, const RedisEndpoint& from);
   void apply_moved(uint16_t slot, const RedisEndpoint& node);
   void request_refresh() const;

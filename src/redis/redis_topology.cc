@@ -135,6 +135,33 @@ void RedisClientImpl::log(std::string_view level, const std::string& message) co
   if (options_.log) options_.log(level, message);
 }
 
+SteadyTime RedisClientImpl::probe_open_nodes() {
+  std::vector<std::shared_ptr<RedisNode>> nodes;
+  {
+    std::lock_guard nodes_lock(mu_);
+    for (const auto& [name, n] : nodes_) nodes.push_back(n);
+  }
+  SteadyTime wake = SteadyTime::max();
+  bool master_open = false;
+  for (const auto& n : nodes) {
+    if (n->open() && n->next_probe() <= std::chrono::steady_clock::now()) n->probe();
+    wake = std::min(wake, n->next_probe());
+    master_open = master_open || (n->open() && n->stats().master);
+  }
+  // A master that stays unreachable may have been failed over: keep asking
+  // the others for the slot map (throttled) until it is replaced.
+  if (master_open && mode_.load() == Mode::kCluster) {
+    const SteadyTime due = refresh_due();
+    if (due <= std::chrono::steady_clock::now()) {
+      (void)refresh_topology();
+      wake = std::min(wake, std::chrono::steady_clock::now() + options_.topology_refresh_min);
+    } else {
+      wake = std::min(wake, due);
+    }
+  }
+  return wake;
+}
+
 void RedisClientImpl::background_loop() {
   std::unique_lock lock(bg_mu_);
   bool pending = false;  // a refresh was asked for but is throttled
@@ -166,28 +193,7 @@ void RedisClientImpl::background_loop() {
         wake = due;
       }
     }
-    std::vector<std::shared_ptr<RedisNode>> nodes;
-    {
-      std::lock_guard nodes_lock(mu_);
-      for (const auto& [name, n] : nodes_) nodes.push_back(n);
-    }
-    bool master_open = false;
-    for (const auto& n : nodes) {
-      if (n->open() && n->next_probe() <= std::chrono::steady_clock::now()) n->probe();
-      wake = std::min(wake, n->next_probe());
-      master_open = master_open || (n->open() && n->stats().master);
-    }
-    // A master that stays unreachable may have been failed over: keep
-    // asking the others for the slot map (throttled) until it is replaced.
-    if (master_open && mode_.load() == Mode::kCluster) {
-      const SteadyTime due = refresh_due();
-      if (due <= std::chrono::steady_clock::now()) {
-        (void)refresh_topology();
-        wake = std::min(wake, std::chrono::steady_clock::now() + options_.topology_refresh_min);
-      } else {
-        wake = std::min(wake, due);
-      }
-    }
+    wake = std::min(wake, probe_open_nodes());
     lock.lock();
     if (stopping_ || !events_.empty() || refresh_wanted_) continue;
     if (wake == SteadyTime::max()) {
