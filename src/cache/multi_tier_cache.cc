@@ -239,18 +239,21 @@ class MultiTierCache final : public Cache,
     for (size_t i = 0; i < shared_index_; ++i) (void)tiers_[i]->invalidate(selector);
   }
   void remote_flush() override {
-    // Lanes that do not use the shared tier keep their entries, unless the
-    // default lane uses it: unconfigured namespaces could then be anything.
-    std::vector<Selector> selectors;
-    if (policies_ == nullptr || policies_->get(kDefaultNamespace).uses(TierKind::kShared)) {
-      selectors.emplace_back();
-    } else {
-      for (const auto& [ns, policy] : policies_->all()) {
-        if (!policy.uses(TierKind::kShared)) continue;
-        selectors.emplace_back().ns = ns;
+    // Only the lanes that use the shared tier: the others (e.g. a machine's
+    // own checkpoints) keep their entries. The namespaces a tier holds are
+    // in its stats; flushes are rare (coherence lost or regained, FLUSHALL).
+    for (size_t i = 0; i < shared_index_; ++i) {
+      if (policies_ == nullptr) {
+        (void)tiers_[i]->invalidate(Selector{});
+        continue;
+      }
+      for (const auto& [ns, counters] : tiers_[i]->stats().namespaces) {
+        if (counters.entries == 0 || !policies_->get(ns).uses(TierKind::kShared)) continue;
+        Selector lane;
+        lane.ns = ns;
+        (void)tiers_[i]->invalidate(lane);
       }
     }
-    for (const Selector& selector : selectors) remote_selector(selector);
   }
 
   // The namespace's policy, or null when the cache has no policies.

@@ -32,6 +32,7 @@ struct InstanceOptions {
   std::chrono::milliseconds lease_ttl{3000};
   std::chrono::milliseconds lease_wait{30'000};
   std::chrono::milliseconds command_timeout{250};
+  std::shared_ptr<const NamespacePolicies> policies = nullptr;  // null: every lane shares
 };
 
 class Instance {
@@ -49,12 +50,14 @@ class Instance {
     shared.lease_wait = o.lease_wait;
     shared.command_timeout = o.command_timeout;
     shared.connect_timeout = o.command_timeout;
+    shared.policies = o.policies;
     auto redis = new_redis_tier(std::move(shared));
     EXPECT_TRUE(redis.is_ok()) << redis.status().to_string();
     tiers.push_back(std::move(redis).value());
     CacheOptions options;
     options.tiers = std::move(tiers);
     options.default_ttl_ms = 600'000;
+    options.policies = o.policies;
     auto cache = new_cache(std::move(options));
     EXPECT_TRUE(cache.is_ok());
     cache_ = std::move(cache).value();

@@ -84,5 +84,27 @@ TEST_F(SharedTierFaults, AKilledListenerFlushesAndResubscribes) {
   EXPECT_TRUE(eventually([&] { return b_->local(k) == nullptr; }));
 }
 
+// A flush drops only what came from (or went to) the shared tier: a lane
+// that does not use it keeps its entries.
+TEST(SharedTierFlushScope, ALostListenerKeepsLanesThatDoNotShare) {
+  RedisProcess redis;
+  ASSERT_TRUE(redis.ok());
+  auto policies = std::make_shared<NamespacePolicies>();  // checkpoints: l1, l2 only
+  InstanceOptions o{.url = redis.url(), .prefix = fresh_prefix("k")};
+  o.policies = policies;
+  Instance a(o);
+  ASSERT_TRUE(eventually([&] { return a.connected(); }));
+  const CacheKey mine = user_key("checkpoints", "deploy:step_5");
+  const CacheKey shared = plan_key("docs", "shared plan");
+  ASSERT_TRUE(a.put(mine, "\"snapshot\"").is_ok());
+  ASSERT_TRUE(a.put(shared, "1").is_ok());
+  ASSERT_TRUE(eventually([&] { return a.local(shared) != nullptr; }));
+  const uint64_t flushes = a.shared_stats().shared.flushes_received;
+  EXPECT_NE(redis.cli({"CLIENT", "KILL", "TYPE", "pubsub"}), "0");
+  ASSERT_TRUE(eventually([&] { return a.shared_stats().shared.flushes_received > flushes; }));
+  EXPECT_EQ(a.local(shared), nullptr) << "a shared lane's copy goes";
+  EXPECT_NE(a.local(mine), nullptr) << "the checkpoints lane never shared: it stays";
+}
+
 }  // namespace
 }  // namespace plancache::test
