@@ -1,0 +1,213 @@
+"""The plan key of plancache, computed in Python (key format version 1).
+
+`key_for(goal, context, namespace)` returns the same 64-hex-digit key the
+server answers for the same plan (`"key"` of every plan endpoint), following
+docs/key_format.md byte for byte:
+
+1. goal: strict UTF-8 without NUL, Unicode NFC (`unicodedata`), every run of
+   `White_Space` code points replaced by one space, trimmed, never truncated;
+2. context: the canonical JSON text (no whitespace, object members sorted by
+   the UTF-8 bytes of their names, RFC 8785 strings and numbers, integers of
+   int64/uint64 exact);
+3. key material `"plancache-key-v1\\n"` + netstring(namespace) +
+   netstring(goal) + netstring(context), hashed with SHA-256.
+
+Only the `sha256` digest (the server's default `--hash`) is available: the
+standard library has no XXH3.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import unicodedata
+from decimal import Decimal
+from typing import Any
+
+__all__ = [
+    "KEY_FORMAT_VERSION",
+    "key_for",
+    "key_material",
+    "normalize_goal",
+    "canonical_json",
+    "validate_namespace",
+]
+
+KEY_FORMAT_VERSION = 1
+"""The key format these functions implement (`kKeyFormatVersion`)."""
+
+MAX_CONTEXT_DEPTH = 128
+"""Deepest nesting of arrays and objects a context may have (`[[1]]` is 2)."""
+
+# The code points with the Unicode White_Space property (docs/key_format.md §1).
+_WHITE_SPACE = (
+    "\u0009\u000a\u000b\u000c\u000d\u0020\u0085\u00a0\u1680"
+    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+_WHITE_SPACE_RUN = re.compile("[" + re.escape(_WHITE_SPACE) + "]+")
+_NAMESPACE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,63}")
+
+_INT64_MIN = -(2**63)
+_UINT64_MAX = 2**64 - 1
+
+# JSON string escapes of RFC 8785: the short forms, \u00xx for other controls.
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+for _c in range(0x20):
+    _ESCAPES.setdefault(chr(_c), "\\u%04x" % _c)
+_NEEDS_ESCAPE = re.compile('["\\\\\x00-\x1f]')
+
+
+def _utf8(text: str, what: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise ValueError("%s is not valid UTF-8 (lone surrogate at index %d)" % (what, e.start)) from None
+
+
+def normalize_goal(goal: str | bytes) -> str:
+    """The normalised goal: NFC, whitespace runs collapsed to one space, trimmed.
+
+    `goal` is text, or UTF-8 bytes (decoded strictly). Raises ValueError when
+    the goal is not valid UTF-8, contains NUL, or is empty once normalised,
+    with the server's messages.
+    """
+    if isinstance(goal, (bytes, bytearray)):
+        try:
+            goal = bytes(goal).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ValueError("goal is not valid UTF-8 (bad byte at offset %d)" % e.start) from None
+    if not isinstance(goal, str):
+        raise TypeError("goal must be str or bytes, not %s" % type(goal).__name__)
+    _utf8(goal, "goal")
+    nul = goal.find("\0")
+    if nul >= 0:
+        raise ValueError("goal must not contain NUL bytes (NUL at offset %d)"
+                         % len(goal[:nul].encode("utf-8")))
+    text = _WHITE_SPACE_RUN.sub(" ", unicodedata.normalize("NFC", goal)).strip(" ")
+    if not text:
+        raise ValueError("goal must not be empty")
+    return text
+
+
+def _number(value: float) -> str:
+    """ECMAScript Number::toString of a finite double (RFC 8785 §3.2.2.3)."""
+    if value == 0:
+        return "0"
+    if value < 0:
+        return "-" + _number(-value)
+    # repr() is the shortest digit string that round-trips (as in ECMAScript).
+    sign, digit_tuple, exponent = Decimal(repr(value)).as_tuple()
+    digits = "".join(map(str, digit_tuple)).rstrip("0")
+    exponent = int(exponent) + (len(digit_tuple) - len(digits))
+    k = len(digits)
+    n = k + exponent  # position of the decimal point
+    if k <= n <= 21:
+        return digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return "0." + "0" * (-n) + digits
+    e = n - 1
+    mantissa = digits[0] + ("." + digits[1:] if k > 1 else "")
+    return "%se%s%d" % (mantissa, "+" if e >= 0 else "-", abs(e))
+
+
+def _string(text: str) -> str:
+    _utf8(text, "context string")
+    return '"' + _NEEDS_ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], text) + '"'
+
+
+def _write(value: Any, depth: int, out: list[str]) -> None:
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        if _INT64_MIN <= value <= _UINT64_MAX:
+            out.append(str(int(value)))
+        else:  # too big for int64/uint64: read as a double, as the server does
+            try:
+                out.append(_number(float(value)))
+            except OverflowError:
+                raise ValueError("context number %d overflows a double" % value) from None
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("context number %r is not valid JSON" % value)
+        out.append(_number(value))
+    elif isinstance(value, str):
+        out.append(_string(value))
+    elif isinstance(value, (list, tuple)):
+        if depth >= MAX_CONTEXT_DEPTH:
+            raise ValueError("context nests deeper than %d levels" % MAX_CONTEXT_DEPTH)
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _write(item, depth + 1, out)
+        out.append("]")
+    elif isinstance(value, dict):
+        if depth >= MAX_CONTEXT_DEPTH:
+            raise ValueError("context nests deeper than %d levels" % MAX_CONTEXT_DEPTH)
+        for name in value:
+            if not isinstance(name, str):
+                raise TypeError("context object keys must be str, not %s" % type(name).__name__)
+        out.append("{")
+        for i, name in enumerate(sorted(value, key=lambda s: _utf8(s, "context key"))):
+            if i:
+                out.append(",")
+            out.append(_string(name))
+            out.append(":")
+            _write(value[name], depth + 1, out)
+        out.append("}")
+    else:
+        raise TypeError("context value of type %s is not JSON" % type(value).__name__)
+
+
+def canonical_json(value: Any) -> str:
+    """The canonical JSON text of a JSON value (docs/key_format.md §2).
+
+    `value` is what `json.loads` gives (None, bool, int, float, str, list,
+    dict; tuples count as arrays). Raises ValueError (NaN, infinities, lone
+    surrogates, nesting deeper than 128) or TypeError (not a JSON value).
+    """
+    out: list[str] = []
+    _write(value, 0, out)
+    return "".join(out)
+
+
+def validate_namespace(namespace: str) -> str:
+    """Returns `namespace` if it is a valid name (1-64 of A-Z a-z 0-9 _ . -,
+    not starting with . or -); raises ValueError otherwise."""
+    if not isinstance(namespace, str) or not _NAMESPACE.fullmatch(namespace):
+        raise ValueError("invalid namespace name %r: 1-64 characters of A-Z a-z 0-9 _ . -, "
+                         "not starting with '.' or '-'" % (namespace,))
+    return namespace
+
+
+def _netstring(data: bytes) -> bytes:
+    return b"%d:%s," % (len(data), data)
+
+
+def key_material(goal: str | bytes, context: Any = None, namespace: str = "default") -> bytes:
+    """The bytes the key is the digest of (docs/key_format.md §3)."""
+    return (b"plancache-key-v%d\n" % KEY_FORMAT_VERSION
+            + _netstring(validate_namespace(namespace).encode("ascii"))
+            + _netstring(normalize_goal(goal).encode("utf-8"))
+            + _netstring(canonical_json(context).encode("utf-8")))
+
+
+def key_for(goal: str | bytes, context: Any = None, namespace: str = "default") -> str:
+    """The server's plan key of (namespace, goal, context), as 64 lowercase hex digits.
+
+    Equal to the `"key"` the server answers for the same plan when it runs
+    with the default `--hash sha256`. `context` is a JSON value (None, the
+    default, is JSON `null`, as when the request has no context).
+
+    >>> key_for("hello world")
+    '69bd9ecfb8e31e6215d3b325226779aba9ca0836248d8cd0635ee5c19f364119'
+    """
+    return hashlib.sha256(key_material(goal, context, namespace)).hexdigest()
