@@ -70,7 +70,9 @@ SharedLease RedisTier::acquire(const CacheKey& key, bool wait) {
     }
     auto found = decode_valid(key, (*replies)[0]);
     const bool took = (*replies)[1].is_status("OK");
-    if (found.is_ok() && *found != nullptr) {
+    // A stale entry (past its TTL, kept for the stale windows) is not the
+    // answer to a miss: it is what the compute replaces.
+    if (found.is_ok() && *found != nullptr && !(*found)->meta.stale_at(clock_->now_ms())) {
       if (took) (void)client_->command(lease_key, {"EVAL", std::string(kLeaseScript), "1",
                                                    lease_key, token, "0"});
       if (waited) lease_found_.fetch_add(1, std::memory_order_relaxed);

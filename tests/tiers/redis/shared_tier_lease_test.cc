@@ -184,6 +184,27 @@ TEST_P(SharedLease, ANamespaceInvalidationDuringTheComputeRevokesTheCommit) {
   EXPECT_EQ(b.value(k), "");
 }
 
+// A stale plan in Redis (past its TTL, kept for the stale windows) is not
+// the answer to a miss: the leader computes a fresh one.
+TEST_P(SharedLease, AStalePlanInRedisIsRecomputedNotServed) {
+  auto instances = start(2);
+  const CacheKey k = plan_key("docs", "stale");
+  PutOptions o;
+  o.ttl_ms = 30;
+  o.stale_grace_ms = 60'000;
+  ASSERT_TRUE(instances[0]->cache().put(k, std::make_shared<const Bytes>("\"old\""), o).is_ok());
+  ASSERT_TRUE(eventually([&] { return !instances[1]->cache().get(k).hit(); }))
+      << "the plan goes stale after 30 ms";
+  std::atomic<int> computes{0};
+  auto r = instances[1]->cache().get_or_compute(k, [&]() -> Result<Computed> {
+    computes.fetch_add(1);
+    return computed("\"fresh\"");
+  });
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_EQ(*r->entry->value, "\"fresh\"");
+  EXPECT_EQ(computes.load(), 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(StandaloneAndCluster, SharedLease, ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "cluster" : "standalone"; });
 
