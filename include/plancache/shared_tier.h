@@ -73,12 +73,11 @@ class SharedCoordination {
   // the shared store (false: its own message is not waited for).
   virtual bool close(uint64_t ticket, bool applied = true) = 0;
 
-  // Takes `key`'s lease or waits (bounded) for its holder's value;
-  // `wait` false: never waits (a held lease gives kFound with a null entry
-  // meaning "someone else is on it"). kHeld and kFound come with an open
-  // read guard (`ticket`): commit/release close a held one; the caller
-  // closes a found one after copying the entry into the faster tiers.
-  virtual SharedLease acquire(const CacheKey& key, bool wait) = 0;
+  // Takes `key`'s lease or waits (bounded) for its holder's value. kHeld
+  // and kFound come with an open read guard (`ticket`): commit/release
+  // close a held one; the caller closes a found one after copying the
+  // entry into the faster tiers.
+  virtual SharedLease acquire(const CacheKey& key) = 0;
   // Stores `entry` under `key` iff `lease` still holds and the key was not
   // invalidated since acquire(); ends the lease either way. On success,
   // returns an open write guard (as begin_write) for the caller to close

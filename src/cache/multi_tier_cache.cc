@@ -113,7 +113,7 @@ class MultiTierCache final : public Cache,
 
   SharedLease acquire_lease(const CacheKey& key) override {
     if (!uses_shared(key)) return {};
-    SharedLease lease = coordination_->acquire(key, /*wait=*/true);
+    SharedLease lease = coordination_->acquire(key);
     if (lease.state == SharedLease::State::kFound && lease.entry != nullptr) {
       (void)put_all(key, lease.entry, shared_index_);  // promote, best effort
       if (!coordination_->close(lease.ticket, true)) erase_faster(key);

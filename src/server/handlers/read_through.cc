@@ -137,7 +137,7 @@ void answer_from_shared(const PlanHandlers& h, Call& call, PlanKey key, bool sse
                         Elapsed elapsed_ms) {
   boost::asio::post(*h.shared_calls, [&cache = h.cache, channel = call.defer(),
                                       key = std::move(key), sse, elapsed_ms] {
-    const Lookup found = cache.get(key.key, GetOptions{.allow_stale = false});
+    const Lookup found = cache.get(key.key);
     HttpResponse res;
     if (!found.hit()) {
       reply_error(res, Status::unavailable("no planner configured for namespace '" +

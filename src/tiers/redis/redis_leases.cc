@@ -48,7 +48,7 @@ std::string RedisTier::new_token() {
   return buf;
 }
 
-SharedLease RedisTier::acquire(const CacheKey& key, bool wait) {
+SharedLease RedisTier::acquire(const CacheKey& key) {
   const std::string entry_key = keys_.entry(key);
   const std::string lease_key = keys_.lease(key);
   const std::string token = new_token();
@@ -85,7 +85,6 @@ SharedLease RedisTier::acquire(const CacheKey& key, bool wait) {
       return SharedLease{SharedLease::State::kHeld, token, ticket, nullptr};
     }
     guard_.close(ticket, true);
-    if (!wait) return SharedLease{SharedLease::State::kFound, "", 0, nullptr};
     if (!waited) lease_waits_.fetch_add(1, std::memory_order_relaxed);
     waited = true;
     const int64_t left_ns = deadline - clock_->monotonic_ns();
@@ -136,7 +135,7 @@ Result<uint64_t> RedisTier::commit(const CacheKey& key, const EntryPtr& entry,
     Status s = reply.is_ok() ? Status::unavailable("shared tier refused a commit: " + reply->str)
                              : unreachable(reply.status());
     guard_.close(write, /*applied=*/false);
-    count_failure(s);
+    count_failure();
     journal({entry_key, std::nullopt});  // it may have landed: no older value may outlive it
     return s;
   }

@@ -38,11 +38,6 @@ RedisTier::~RedisTier() {
   client_.reset();
 }
 
-void RedisTier::wake_maintenance() {
-  std::lock_guard lock(work_mu_);
-  work_cv_.notify_all();
-}
-
 void RedisTier::maintenance_loop() {
   const auto renew_every = options_.lease_ttl / 3;
   auto next_renewal = std::chrono::steady_clock::now() + renew_every;

@@ -114,8 +114,7 @@ Result<EntryPtr> RedisTier::decode_valid(const CacheKey& key, const RedisReply& 
   return EntryPtr{};  // still behind: never serve what we cannot check
 }
 
-void RedisTier::count_failure(const Status& s) {
-  (void)s;
+void RedisTier::count_failure() {
   errors_.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -123,12 +122,12 @@ Result<EntryPtr> RedisTier::get(const CacheKey& key) {
   const std::string name = keys_.entry(key);
   auto reply = client_->command(name, {"GET", name});
   if (!reply.is_ok()) {
-    count_failure(reply.status());
+    count_failure();
     return unreachable(reply.status());
   }
   auto entry = decode_valid(key, *reply);
   if (!entry.is_ok()) {
-    count_failure(entry.status());
+    count_failure();
     return entry.status();
   }
   (*entry ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
@@ -144,7 +143,7 @@ Status RedisTier::put(const CacheKey& key, EntryPtr entry) {
   auto value = encode_value(key, *entry);
   if (!value.is_ok()) {
     if (value.status().code() != StatusCode::kUnavailable) return value.status();
-    count_failure(value.status());
+    count_failure();
     journal({keys_.entry(key), std::nullopt});
     return value.status();
   }
@@ -158,7 +157,7 @@ Status RedisTier::put(const CacheKey& key, EntryPtr entry) {
   if (!reply.is_ok() || reply->is_error()) {
     Status s = reply.is_ok() ? Status::unavailable("shared tier refused a write: " + reply->str)
                              : unreachable(reply.status());
-    count_failure(s);
+    count_failure();
     // It may or may not have landed: make sure no older value outlives it.
     journal({name, std::nullopt});
     return s;
@@ -173,7 +172,7 @@ Result<bool> RedisTier::erase(const CacheKey& key) {
   // commit (its holder's commit finds the token gone).
   auto replies = client_->pipeline(name, {{"DEL", name}, {"DEL", keys_.lease(key)}});
   if (!replies.is_ok()) {
-    count_failure(replies.status());
+    count_failure();
     journal({name, std::nullopt});
     return false;  // replayed when Redis is back; the request does not fail
   }
@@ -187,7 +186,7 @@ Result<uint64_t> RedisTier::invalidate(const Selector& selector) {
   Status s = meta_.record(selector);
   guard_.invalidate_all();  // reads in flight may have checked the old view
   if (!s.is_ok()) {
-    count_failure(s);
+    count_failure();
     journal({"", selector});
     return uint64_t{0};
   }

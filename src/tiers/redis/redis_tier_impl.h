@@ -61,7 +61,7 @@ class RedisTier final : public Tier, public SharedCoordination {
     return guard_.begin_write(keys_.entry(key));
   }
   bool close(uint64_t ticket, bool applied) override { return guard_.close(ticket, applied); }
-  SharedLease acquire(const CacheKey& key, bool wait) override;
+  SharedLease acquire(const CacheKey& key) override;
   Result<uint64_t> commit(const CacheKey& key, const EntryPtr& entry, SharedLease& lease) override;
   void release(const CacheKey& key, SharedLease& lease) override;
 
@@ -83,7 +83,7 @@ class RedisTier final : public Tier, public SharedCoordination {
   // The entry a Redis value holds if it is valid now; null otherwise.
   Result<EntryPtr> decode_valid(const CacheKey& key, const RedisReply& reply);
   int64_t redis_ttl_ms(const CacheKey& key, const Entry& entry) const;
-  void count_failure(const Status& s);
+  void count_failure();
 
   // Coherence (redis_coherence.cc).
   void on_keys(const std::vector<std::string>& names);
@@ -110,7 +110,6 @@ class RedisTier final : public Tier, public SharedCoordination {
 
   // Maintenance (redis_maintenance.cc).
   void maintenance_loop();
-  void wake_maintenance();
 
   const RedisTierOptions options_;
   const std::shared_ptr<Clock> clock_;

@@ -40,10 +40,6 @@ uint64_t parse_generation(const RedisReply& r) {
   }
 }
 
-bool matches_predicate(const Selector& predicate, const CacheKey& key, const EntryMeta& meta) {
-  return selector_matches(predicate, key, meta);
-}
-
 }  // namespace
 
 std::string encode_redis_value(const EntryHeader& h, std::string_view envelope) {
@@ -115,10 +111,10 @@ Validity check_entry(const EntryHeader& h, const MetaView& global, const MetaVie
     return Validity::kInvalid;
   }
   for (size_t i = h.global_log_length; i < global.log.size(); ++i) {
-    if (matches_predicate(global.log[i], key, meta)) return Validity::kInvalid;
+    if (selector_matches(global.log[i], key, meta)) return Validity::kInvalid;
   }
   for (size_t i = h.ns_log_length; i < ns.log.size(); ++i) {
-    if (matches_predicate(ns.log[i], key, meta)) return Validity::kInvalid;
+    if (selector_matches(ns.log[i], key, meta)) return Validity::kInvalid;
   }
   return Validity::kValid;
 }
