@@ -232,14 +232,18 @@ TierStats RedisTier::stats() const {
     std::lock_guard lock(journal_mu_);
     c.pending_invalidations = journal_.size();
   }
+  // Connected = coherent: every listener subscribed and the flush that
+  // follows a (re)subscription done, so local copies made from now on hold.
   s.connected = client_->connected() && c.nodes_open == 0 && listening != nullptr &&
-                listening->all_up();
+                listening->all_up() && guard_.coherent();
   // Not `degraded`: the shared tier never makes a request fail, so an
   // instance whose Redis is down stays ready (served from its local tiers).
   c.state = s.connected          ? "connected"
             : c.nodes == 0       ? "connecting"
             : c.nodes_open != 0  ? "unreachable (breaker open)"
-                                 : "invalidation listener not subscribed";
+            : c.listeners_up < c.listeners || c.listeners == 0
+                ? "invalidation listener not subscribed"
+                : "connecting";
   s.hits = hits_.load(std::memory_order_relaxed);
   s.misses = misses_.load(std::memory_order_relaxed);
   s.puts = puts_.load(std::memory_order_relaxed);
