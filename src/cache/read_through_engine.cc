@@ -65,6 +65,11 @@ ReadThroughEngine::ReadThroughEngine(ReadThroughStore& store, const Clock& clock
     : store_(store), clock_(clock), options_(std::move(options)) {}
 
 ReadThroughEngine::~ReadThroughEngine() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  end_held_flights();  // nobody would complete them now
   std::thread stopper;
   {
     std::unique_lock lock(mu_);
@@ -77,41 +82,54 @@ ReadThroughEngine::~ReadThroughEngine() {
 void ReadThroughEngine::join(const CacheKey& key, ComputeFn compute, EntryPtr stale,
                              Completion done) {
   PLANCACHE_SYNC_POINT("ReadThrough::AfterMiss");
+  std::shared_ptr<Flight> flight = enter(key, std::move(stale), std::move(done), &compute, 0);
+  if (flight != nullptr) launch(key, std::move(compute), std::move(flight));
+}
+
+std::shared_ptr<ReadThroughEngine::Flight> ReadThroughEngine::enter(const CacheKey& key,
+                                                                    EntryPtr stale,
+                                                                    Completion done,
+                                                                    const ComputeFn* compute,
+                                                                    int64_t lease_ms) {
   std::unique_lock lock(mu_);
   if (stopping_) {
     lock.unlock();
-    return done(failed(Status::unavailable("the server is stopping; ask again later")));
+    done(failed(Status::unavailable("the server is stopping; ask again later")));
+    return nullptr;
   }
   auto [it, inserted] = flights_.try_emplace(key.encoded());
   if (!inserted) {
     Flight& flight = *it->second;
-    flight.waiters.push_back(std::move(done));
+    // Only an external flight's waiters may have to join again (finish()).
+    Waiter waiter{std::move(done), nullptr, lease_ms};
+    if (flight.external && compute != nullptr) waiter.compute = *compute;
+    flight.waiters.push_back(std::move(waiter));
     if (!flight.stale) flight.stale = std::move(stale);
     ++flight.followers;
     ++waiting_;
     coalesced_.fetch_add(1, std::memory_order_relaxed);
     lock.unlock();
     PLANCACHE_SYNC_POINT("ReadThrough::Joined");
-    return;
+    return nullptr;
   }
   it->second = std::make_shared<Flight>();
   std::shared_ptr<Flight> flight = it->second;
-  flight->waiters.push_back(std::move(done));
+  flight->waiters.push_back(Waiter{std::move(done), nullptr, lease_ms});
   flight->stale = std::move(stale);
+  flight->external = compute == nullptr;
   flight->started_ms = clock_.now_ms();
   ++jobs_;
-  lock.unlock();
-  launch(key, std::move(compute), std::move(flight));
+  return flight;
 }
 
 ReadThroughOutcome ReadThroughEngine::join_and_wait(const CacheKey& key,
                                                     const ComputeFn& compute) {
-  struct Waiter {
+  struct Slot {
     std::mutex mu;  // guards outcome; cv signals it set
     std::condition_variable cv;
     std::optional<ReadThroughOutcome> outcome;
   };
-  auto waiter = std::make_shared<Waiter>();
+  auto waiter = std::make_shared<Slot>();
   join(key, compute, nullptr, [waiter](ReadThroughOutcome o) {
     {
       std::lock_guard lock(waiter->mu);
@@ -247,6 +265,7 @@ ReadThroughOutcome ReadThroughEngine::keep(const CacheKey& key, const Flight& fl
     return failed(std::move(s));
   }
   stored_.fetch_add(1, std::memory_order_relaxed);
+  out.stored = s.is_ok();
   PLANCACHE_SYNC_POINT("ReadThrough::AfterStore");
   return out;
 }
@@ -264,7 +283,7 @@ bool ReadThroughEngine::newer_than_flight(const CacheKey& key, const Flight& fli
 void ReadThroughEngine::finish(const CacheKey& key, Flight& flight,
                                const ReadThroughOutcome& outcome) {
   PLANCACHE_SYNC_POINT("ReadThrough::BeforeLeave");
-  std::vector<Completion> waiters;
+  std::vector<Waiter> waiters;
   {
     std::lock_guard lock(mu_);
     waiters = std::move(flight.waiters);
@@ -273,18 +292,31 @@ void ReadThroughEngine::finish(const CacheKey& key, Flight& flight,
     if (flight.background) --background_running_;
   }
   for (size_t i = 0; i < waiters.size(); ++i) {
+    Waiter& w = waiters[i];
+    if (outcome.lease_ended) {  // no value: each waiter joins again
+      if (w.compute) {
+        join(key, std::move(w.compute), flight.stale, std::move(w.done));
+      } else {
+        join_external(key, w.lease_ms, std::move(w.done));
+      }
+      continue;
+    }
     ReadThroughOutcome copy = outcome;
-    copy.coalesced = flight.background || i != 0;
-    waiters[i](std::move(copy));  // no lock held: user code
+    copy.coalesced = flight.background || flight.leader_answered || i != 0;
+    w.done(std::move(copy));  // no lock held: user code
   }
   std::lock_guard lock(mu_);
   if (--jobs_ == 0) idle_.notify_all();
 }
 
 void ReadThroughEngine::stop(std::chrono::milliseconds grace, std::function<void()> on_overdue) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  end_held_flights();  // their holders compute elsewhere: nothing to wait for
   std::lock_guard lock(mu_);
-  if (stopping_) return;
-  stopping_ = true;
   stopper_ = std::thread([this, grace, on_overdue = std::move(on_overdue)] {
     std::unique_lock wait_lock(mu_);
     if (idle_.wait_for(wait_lock, grace, [this] { return jobs_ == 0; })) return;
@@ -304,7 +336,12 @@ ReadThroughStats ReadThroughEngine::stats() const {
   s.refreshes = refreshes_.load(std::memory_order_relaxed);
   s.refreshes_skipped = refreshes_skipped_.load(std::memory_order_relaxed);
   s.shared_found = shared_found_.load(std::memory_order_relaxed);
+  s.leases_granted = leases_granted_.load(std::memory_order_relaxed);
+  s.leases_completed = leases_completed_.load(std::memory_order_relaxed);
+  s.leases_expired = leases_expired_.load(std::memory_order_relaxed);
+  s.leases_released = leases_released_.load(std::memory_order_relaxed);
   std::lock_guard lock(mu_);
+  s.leases_held = leases_held_;
   s.inflight = flights_.size();
   s.waiting = waiting_;
   return s;

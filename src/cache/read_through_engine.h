@@ -7,7 +7,10 @@
 // (NamespacePolicy::worth_storing), the stale windows (stale-while-
 // revalidate, stale-if-error: NamespacePolicy::read_through) and
 // refresh-ahead (hot plans recomputed shortly before their TTL, a bounded
-// number of background refreshes, a bounded hot-key table).
+// number of background refreshes, a bounded hot-key table), and external
+// flights: a caller that computes outside the engine (the server's HTTP
+// lease, POST /v1/plans/lease) leads a flight as an in-process compute does,
+// so the two never compute one key twice.
 //
 // It is completion-based: join() returns at once and calls the caller's
 // completion when the flight ends, so an I/O thread never blocks on it;
@@ -32,6 +35,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -122,6 +126,14 @@ struct ReadThroughOutcome {
   std::string_view tier;   // when cached (static storage)
   bool stale = false;      // a stale entry served because the compute failed
   bool coalesced = false;  // joined another caller's (or a refresh's) flight
+  bool stored = false;     // the value computed for this flight was stored
+  // join_external only: set = this caller leads the flight and holds its
+  // lease: it computes and calls complete_external (or release_external)
+  // with the token. entry is null and error ok then.
+  std::string lease_token;
+  // The external flight this caller waited on ended without a value (its
+  // holder released the lease, or let it expire): join again.
+  bool lease_ended = false;
 };
 
 struct ReadThroughStats {
@@ -134,6 +146,11 @@ struct ReadThroughStats {
   uint64_t refreshes = 0;       // background refreshes started
   uint64_t refreshes_skipped = 0;  // not started: too many running
   uint64_t shared_found = 0;    // misses another instance computed (its lease)
+  uint64_t leases_granted = 0;  // external flights handed to their caller
+  uint64_t leases_completed = 0;  // ... whose holder delivered the value
+  uint64_t leases_expired = 0;  // ... whose holder neither delivered nor renewed
+  uint64_t leases_released = 0;  // ... whose holder gave up
+  uint64_t leases_held = 0;     // external flights whose holder computes now
   uint64_t inflight = 0;        // flights running now
   uint64_t waiting = 0;         // callers waiting on another's flight now
 };
@@ -163,6 +180,26 @@ class ReadThroughEngine {
   // one runs for the key or too many run. A foreground miss joins it.
   void refresh(const CacheKey& key, ComputeFn compute);
 
+  // External flights. join_external: as join(), for a caller that computes
+  // itself: when it leads, `done` gets a lease token (valid `lease_ms`,
+  // renewable) instead of a computed value; followers wait as for any
+  // flight, and so do callers that join() the key meanwhile.
+  void join_external(const CacheKey& key, int64_t lease_ms, Completion done);
+  // The holder's value: stored as a compute's would be (worth_storing, the
+  // shared lease) and handed to every waiter. Errors: failed_precondition
+  // when `token` no longer leads the key's flight (expired, released, or
+  // the engine stopping): nothing stored; resource_exhausted as join().
+  Result<ReadThroughOutcome> complete_external(const CacheKey& key, std::string_view token,
+                                               Computed computed);
+  // Extends a held lease to `lease_ms` from now; false when not held.
+  bool renew_external(const CacheKey& key, std::string_view token, int64_t lease_ms);
+  // Gives a held lease up (the holder's compute failed): the waiters get
+  // lease_ended and join again. False when not held.
+  bool release_external(const CacheKey& key, std::string_view token);
+  // Ends every lease past its time as release_external does. Returns how
+  // many leases are still held (0: nothing to sweep until the next grant).
+  size_t expire_external();
+
   // The grace period entries of `ns` are stored with.
   int64_t stale_grace_ms(std::string_view ns) const;
   // Whether a stale entry of `ns` found at `now_ms` may be served while it
@@ -178,15 +215,52 @@ class ReadThroughEngine {
   ReadThroughStats stats() const;
 
  private:
+  // One caller waiting on a flight. When an external flight ends without a
+  // value its waiters join again: with `compute` (a join() caller) or as
+  // join_external callers (compute null).
+  struct Waiter {
+    Completion done;
+    ComputeFn compute;
+    int64_t lease_ms = 0;
+  };
   struct Flight {
-    std::vector<Completion> waiters;  // the leader's first, when not background
+    std::vector<Waiter> waiters;  // the leader's first, when not background
     EntryPtr stale;                   // fallback for stale-if-error
     bool background = false;
     int64_t started_ms = 0;           // Clock::now_ms when the flight began
     uint64_t followers = 0;           // waiters counted in waiting_
+    // External flights (join_external): the holder's token once granted,
+    // when the lease ends, and whether someone already ends the flight.
+    bool external = false;
+    bool leader_answered = false;  // waiters[0] was the leader, now answered
+    std::string token;
+    int64_t lease_expires_ms = 0;
+    bool ending = false;
+    SharedLease shared;  // the shared tier's lease, held for the holder
+    std::optional<CacheKey> key;  // external flights: to end them by sweep
   };
 
   class LeaseHold;
+  // Adds the caller to the key's flight; returns the flight when the caller
+  // leads it (null when it joined one, or was answered because stopping).
+  // `compute` null: a join_external caller (and a new flight is external).
+  std::shared_ptr<Flight> enter(const CacheKey& key, EntryPtr stale, Completion done,
+                                const ComputeFn* compute, int64_t lease_ms);
+  void launch_external(const CacheKey& key, std::shared_ptr<Flight> flight, int64_t lease_ms);
+  void grant(const CacheKey& key, const std::shared_ptr<Flight>& flight, SharedLease shared,
+             int64_t lease_ms);
+  // The held external flight of `key` with `token`, marked ending; null
+  // when not held. REQUIRES: mu_ held.
+  std::shared_ptr<Flight> claim_locked(const CacheKey& key, std::string_view token);
+  // Ends a claimed external flight without a value: waiters get `outcome`
+  // (or join again, for lease_ended).
+  void end_without_value(Flight& flight, const ReadThroughOutcome& outcome);
+  // stop(): ends every held external flight (its waiters get unavailable).
+  void end_held_flights();
+  // Claims every held external flight for which `pred` is true.
+  // REQUIRES: mu_ held.
+  template <typename Pred>
+  std::vector<std::shared_ptr<Flight>> claim_all_locked(Pred pred);
   void launch(const CacheKey& key, ComputeFn compute, std::shared_ptr<Flight> flight);
   ReadThroughOutcome run(const CacheKey& key, const ComputeFn& compute, const Flight& flight);
   ReadThroughOutcome fail(const CacheKey& key, const Flight& flight, Status error);
@@ -216,7 +290,9 @@ class ReadThroughEngine {
   std::thread stopper_;  // stop()'s grace timer
 
   std::atomic<uint64_t> computes_{0}, compute_errors_{0}, coalesced_{0}, stored_{0},
-      not_stored_{0}, stale_served_{0}, refreshes_{0}, refreshes_skipped_{0}, shared_found_{0};
+      not_stored_{0}, stale_served_{0}, refreshes_{0}, refreshes_skipped_{0}, shared_found_{0},
+      leases_granted_{0}, leases_completed_{0}, leases_expired_{0}, leases_released_{0};
+  uint64_t leases_held_ = 0;  // guarded by mu_
 };
 
 }  // namespace plancache::internal

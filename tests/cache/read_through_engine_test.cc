@@ -15,6 +15,7 @@
 
 #include "cache/sync_point.h"
 #include "plancache/memory_tier.h"
+#include "support/manual_executor.h"
 #include "support/memory_cache.h"
 
 namespace plancache::internal {
@@ -22,46 +23,8 @@ namespace {
 
 BytesPtr bytes(std::string s) { return std::make_shared<const Bytes>(std::move(s)); }
 
-// Queues jobs; the test runs them, on its own thread, when it chooses.
-class ManualExecutor {
- public:
-  Executor executor() {
-    return [this](std::function<void()> job) {
-      std::lock_guard lock(mu_);
-      jobs_.push_back(std::move(job));
-    };
-  }
-  size_t run_all() {
-    size_t ran = 0;
-    for (;;) {
-      std::function<void()> job;
-      {
-        std::lock_guard lock(mu_);
-        if (jobs_.empty()) return ran;
-        job = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      job();
-      ++ran;
-    }
-  }
-
- private:
-  std::mutex mu_;  // guards jobs_
-  std::deque<std::function<void()>> jobs_;
-};
-
-// Collects completions.
-struct Outcomes {
-  ReadThroughEngine::Completion sink() {
-    return [this](ReadThroughOutcome o) {
-      std::lock_guard lock(mu);
-      got.push_back(std::move(o));
-    };
-  }
-  std::mutex mu;  // guards got
-  std::vector<ReadThroughOutcome> got;
-};
+using plancache::testing::ManualExecutor;
+using plancache::testing::Outcomes;
 
 // Which test thread this is (sync-point callbacks act on one thread only).
 thread_local const char* t_role = "";
