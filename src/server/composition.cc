@@ -176,6 +176,7 @@ Result<Runtime> compose(const server::ServerConfig& config) {
   auto planning = make_planning(resolved, *runtime.cache);
   if (!planning.is_ok()) return planning.status();
   runtime.planning = std::move(planning).value();
+  runtime.leases = std::make_unique<PlanLeases>(runtime.planning->engine(), runtime.cache->clock());
   return runtime;
 }
 

@@ -20,6 +20,7 @@
 #include "plancache/namespace_policy.h"
 #include "plancache/status.h"
 #include "server/config.h"
+#include "server/plan_leases.h"
 #include "server/planning.h"
 
 namespace plancache::internal {
@@ -34,10 +35,13 @@ struct Runtime {
   // (an I/O thread never does); null without a shared tier. Declared after
   // `cache`: joined first, so no call outlives the cache.
   std::unique_ptr<boost::asio::thread_pool> shared_calls;
-  // Read-through planning; null when no planner is configured anywhere.
-  // Declared after `cache`: destroyed first, so its flights end before the
-  // cache goes.
+  // Read-through planning (planners may be none: Planning::has_planner).
+  // Never null. Declared after `cache`: destroyed first, so its flights end
+  // before the cache goes.
   std::unique_ptr<Planning> planning;
+  // POST /v1/plans/lease's waiting room, over planning's engine. Never
+  // null. Declared after `planning`: destroyed first.
+  std::unique_ptr<PlanLeases> leases;
 };
 
 // Builds the Runtime of `config`. config.namespaces may be null (an

@@ -47,9 +47,6 @@ Result<std::unique_ptr<Planning>> make_planning(const server::ServerConfig& conf
     if (!planner.is_ok()) return planner.status();
     if (*planner) options.namespace_planners.emplace(ns, std::move(planner).value());
   }
-  if (!options.planner && options.namespace_planners.empty()) {
-    return std::unique_ptr<Planning>();
-  }
   options.max_concurrent = config.planner_max_concurrent;
   options.refresh_ahead_ms = config.refresh_ahead_s * 1000;
   options.refresh_ahead_min_hits = config.refresh_ahead_min_hits;

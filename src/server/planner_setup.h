@@ -15,8 +15,8 @@
 
 namespace plancache::internal {
 
-// Null (and ok) when no planner is configured anywhere: POST /v1/plans then
-// answers 503 on a miss. Errors: invalid_argument naming the setting for a
+// Planning with the configured planners -- none is fine: POST /v1/plans then
+// answers 503 on a miss, and leases still run on its engine. Errors: invalid_argument naming the setting for a
 // bad planner URL, both a URL and a command for the same scope.
 Result<std::unique_ptr<Planning>> make_planning(const server::ServerConfig& config, Cache& cache);
 

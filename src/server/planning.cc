@@ -92,6 +92,11 @@ PlanningStats Planning::stats() const {
   s.refreshes = e.refreshes;
   s.refreshes_skipped = e.refreshes_skipped;
   s.inflight = e.inflight;
+  s.leases_granted = e.leases_granted;
+  s.leases_completed = e.leases_completed;
+  s.leases_expired = e.leases_expired;
+  s.leases_released = e.leases_released;
+  s.leases_held = e.leases_held;
   return s;
 }
 

@@ -7,7 +7,8 @@
 // compute time, the stale windows, refresh-ahead, stop) is the engine's;
 // this class adds what is the server's: which planner serves a namespace,
 // the planner pool, cancelling planner calls on stop, and the 502 for a plan
-// the tiers refuse as too large.
+// the tiers refuse as too large. It exists with no planner configured too:
+// the HTTP lease (plan_leases.h) runs its flights on the same engine.
 //
 // Ownership: keeps a reference to the Cache, which must outlive it; owns its
 // planners, its pool and its engine. The destructor cancels what still runs
@@ -63,6 +64,12 @@ struct PlanningStats {
   uint64_t refreshes = 0;        // background refreshes started
   uint64_t refreshes_skipped = 0;  // not started: max_background_refreshes busy
   uint64_t inflight = 0;         // flights running now
+  // POST /v1/plans/lease (ReadThroughStats::leases_*).
+  uint64_t leases_granted = 0;
+  uint64_t leases_completed = 0;
+  uint64_t leases_expired = 0;
+  uint64_t leases_released = 0;
+  uint64_t leases_held = 0;
 };
 
 class Planning {
@@ -78,6 +85,12 @@ class Planning {
 
   // The planner for `ns`, or null when none is configured.
   Planner* planner_for(std::string_view ns) const;
+  // Whether any lane has a planner (else only leases use the engine).
+  bool has_planner() const {
+    return options_.planner != nullptr || !options_.namespace_planners.empty();
+  }
+  // The engine, for callers that compute themselves (PlanLeases).
+  ReadThroughEngine& engine() { return engine_; }
 
   // Plans `key` (a miss for the caller): ReadThroughEngine::join with the
   // namespace's planner. REQUIRES: planner_for(key.ns()).

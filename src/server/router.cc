@@ -17,6 +17,7 @@ struct RouteInfo {
 constexpr std::array<RouteInfo, kRouteCount> kRoutes = {{
     {"plans_lookup", Guard::kApi, "POST", {verb::post, verb::unknown, verb::unknown}},
     {"plans", Guard::kApi, "PUT, POST, DELETE", {verb::put, verb::post, verb::delete_}},
+    {"plan_lease", Guard::kApi, "POST, DELETE", {verb::post, verb::delete_, verb::unknown}},
     {"invalidate", Guard::kApi, "POST", {verb::post, verb::unknown, verb::unknown}},
     {"entries", Guard::kApi, "GET, PUT, DELETE", {verb::get, verb::put, verb::delete_}},
     {"clear", Guard::kAdmin, "POST", {verb::post, verb::unknown, verb::unknown}},
@@ -39,6 +40,7 @@ RouteMatch match_route(std::string_view path) {
   constexpr std::string_view kEntries = "/v1/entries/";
   if (path.starts_with(kEntries)) return {Route::kEntries, path.substr(kEntries.size())};
   if (path == "/v1/plans") return {Route::kPlans, {}};
+  if (path == "/v1/plans/lease") return {Route::kPlanLease, {}};
   if (path == "/v1/invalidate") return {Route::kInvalidate, {}};
   if (path == "/v1/clear") return {Route::kClear, {}};
   if (path == "/v1/evict") return {Route::kEvict, {}};

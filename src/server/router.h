@@ -17,6 +17,7 @@ namespace plancache::internal {
 enum class Route : unsigned char {
   kPlansLookup,  // POST /v1/plans/lookup
   kPlans,        // PUT / POST / DELETE /v1/plans
+  kPlanLease,    // POST / DELETE /v1/plans/lease
   kInvalidate,   // POST /v1/invalidate
   kEntries,      // GET / PUT / DELETE /v1/entries/{namespace}/{key}
   kClear,        // POST /v1/clear (admin)
@@ -28,7 +29,7 @@ enum class Route : unsigned char {
   kNotFound,     // anything else
   kUnparsed,     // not an HTTP request we could read (malformed, too large)
 };
-inline constexpr size_t kRouteCount = 12;
+inline constexpr size_t kRouteCount = 13;
 
 enum class Guard : unsigned char {
   kNone,   // /healthz, /readyz

@@ -48,6 +48,7 @@ Service::Service(Runtime& runtime, const server::ServerConfig& config, HttpCount
              .keys = runtime.keys,
              .policies = *runtime.policies,
              .planning = runtime.planning.get(),
+             .leases = runtime.leases.get(),
              .shared_calls = runtime.shared_calls.get(),
              .cache_enabled = config.cache_enabled,
              .sse_heartbeat = std::chrono::milliseconds(config.sse_heartbeat_ms)},
@@ -124,6 +125,8 @@ void Service::dispatch(Route route, Call& call) {
         return handle_plans_lookup(plans_, call);
       case Route::kPlans:
         return handle_plans(plans_, call);
+      case Route::kPlanLease:
+        return handle_plan_lease(plans_, call);
       case Route::kInvalidate:
         return handle_invalidate(cache_, call);
       case Route::kEntries:
@@ -153,7 +156,8 @@ void Service::dispatch(Route route, Call& call) {
 
 bool Service::runs_off_loop(Route route, const HttpRequest& req) const {
   switch (route) {
-    case Route::kPlans:  // POST (read-through) looks up locally first itself
+    case Route::kPlans:      // POST (read-through) looks up locally first itself
+    case Route::kPlanLease:  // POST (acquire, renew) too; DELETE may reach Redis
       return req.method() != http::verb::post;
     case Route::kInvalidate:
     case Route::kEntries:

@@ -28,6 +28,7 @@
 #include "server/drain.h"
 #include "server/errors.h"
 #include "server/metrics.h"
+#include "server/plan_leases.h"
 #include "server/planning.h"
 #include "server/reply_channel.h"
 #include "server/validation.h"
@@ -41,8 +42,10 @@ struct PlanHandlers {
   Cache& cache;
   const KeyBuilder& keys;
   const NamespacePolicies& policies;
-  // Read-through planning; null when no planner is configured anywhere.
+  // Read-through planning (planners may be none). Never null.
   Planning* planning;
+  // POST /v1/plans/lease. Never null.
+  PlanLeases* leases;
   // Where lookups that must ask the shared tier run (never an I/O thread);
   // null without a shared tier.
   boost::asio::thread_pool* shared_calls;
@@ -57,7 +60,7 @@ struct InfoHandlers {
   const Cache& cache;
   const HttpCounters& http;
   const NamespacePolicies& policies;
-  const Planning* planning;  // null when no planner is configured
+  const Planning* planning;  // never null
   size_t stats_max_namespaces;
   int64_t started_ns;  // Clock::monotonic_ns at start
   const DrainFlag& draining;
@@ -87,7 +90,19 @@ Result<PlanKey> plan_key_of(const KeyBuilder& keys, const PlanFields& fields);
 // with the error and returns nullopt when either fails.
 std::optional<PlanKey> read_plan_key(const KeyBuilder& keys, Call& call, nlohmann::json* body);
 
+// {<lead>"hit":true,"key","namespace","tier","plan",<metadata>}: `lead`
+// is "{" or "{" plus members of its own, each followed by a comma.
+void reply_hit(HttpResponse& res, const PlanKey& key, const Entry& entry, std::string_view tier,
+               std::string_view lead);
+// {<prefix>"key":..,"namespace":..<suffix>.
+void reply_key(HttpResponse& res, boost::beast::http::status status, std::string_view prefix,
+               const PlanKey& key, std::string_view suffix);
+
 void handle_plans_lookup(const PlanHandlers& h, Call& call);
+void handle_plan_lease(const PlanHandlers& h, Call& call);  // POST, DELETE /v1/plans/lease
+// PUT /v1/plans with "lease_token": the lease holder's plan.
+void put_leased_plan(const PlanHandlers& h, Call& call, const PlanKey& key,
+                     const nlohmann::json& body, PutOptions options);
 void handle_plans(const PlanHandlers& h, Call& call);         // PUT, POST, DELETE
 void handle_read_through(const PlanHandlers& h, Call& call);  // POST /v1/plans
 void handle_entries(Cache& cache, Call& call);

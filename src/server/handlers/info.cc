@@ -23,7 +23,7 @@ struct PlanningRow {
 };
 
 std::vector<PlanningRow> planning_rows(const InfoHandlers& h) {
-  const PlanningStats p = h.planning != nullptr ? h.planning->stats() : PlanningStats{};
+  const PlanningStats p = h.planning->stats();
   return {
       {"planner_calls", p.planner_calls, "Planner runs started"},
       {"planner_errors", p.planner_errors, "Planner runs that failed"},
@@ -34,6 +34,11 @@ std::vector<PlanningRow> planning_rows(const InfoHandlers& h) {
       {"refreshes", p.refreshes, "Background refreshes started"},
       {"refreshes_skipped", p.refreshes_skipped, "Background refreshes skipped (too many)"},
       {"inflight", p.inflight, "Planner calls running now"},
+      {"leases_granted", p.leases_granted, "Leases handed to callers that compute themselves"},
+      {"leases_completed", p.leases_completed, "Leases whose holder delivered the plan"},
+      {"leases_expired", p.leases_expired, "Leases whose holder neither delivered nor renewed"},
+      {"leases_released", p.leases_released, "Leases their holder gave back"},
+      {"leases_held", p.leases_held, "Leases held now"},
   };
 }
 
@@ -66,7 +71,7 @@ void handle_stats(const InfoHandlers& h, Call& call) {
       stats_document(h.cache.stats(), h.http, uptime_s(h), &h.policies, h.stats_max_namespaces);
   nlohmann::json& planning = doc["planning"];
   planning = nlohmann::json::object();
-  planning["planner_configured"] = h.planning != nullptr;
+  planning["planner_configured"] = h.planning->has_planner();
   for (const PlanningRow& row : planning_rows(h)) planning[row.name] = row.value;
   doc["refreshes"] = planning["refreshes"];
   reply_json(call.res, http::status::ok, doc.dump());
@@ -78,7 +83,8 @@ void handle_metrics(const InfoHandlers& h, Call& call) {
   std::string& body = call.res.body();
   body = prometheus_text(h.cache.stats(), h.http, uptime_s(h), &h.policies, h.stats_max_namespaces);
   for (const PlanningRow& row : planning_rows(h)) {
-    const bool gauge = std::string_view(row.name) == "inflight";
+    const std::string_view name(row.name);
+    const bool gauge = name == "inflight" || name == "leases_held";
     const std::string metric = std::string("plancache_planning_") + row.name +
                                (gauge ? "" : "_total");
     body += "# HELP " + metric + " " + row.help + "\n# TYPE " + metric +

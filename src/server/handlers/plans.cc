@@ -19,18 +19,20 @@ using nlohmann::json;
 
 constexpr int64_t kMaxTtlS = std::numeric_limits<int64_t>::max() / 1000;
 
-// {"hit":true,"key","namespace","tier","plan",<metadata>}.
-void reply_hit(HttpResponse& res, const PlanKey& key, const Lookup& hit) {
-  const Entry& entry = *hit.entry;
+}  // namespace
+
+void reply_hit(HttpResponse& res, const PlanKey& key, const Entry& entry, std::string_view tier,
+               std::string_view lead) {
   std::string& out = res.body();
   out.clear();
   out.reserve(entry.value->size() + 192);
-  out += R"({"hit":true,"key":")";
+  out += lead;
+  out += R"("hit":true,"key":")";
   out += key.key.id();
   out += R"(","namespace":")";
   out += key.key.ns();
   out += R"(","tier":")";
-  out += hit.tier;
+  out += tier;
   out += R"(","plan":)";
   out += *entry.value;
   out += R"(,"created_ms":)";
@@ -53,6 +55,10 @@ void reply_hit(HttpResponse& res, const PlanKey& key, const Lookup& hit) {
   res.set(http::field::content_type, "application/json");
 }
 
+namespace {
+
+}  // namespace
+
 void reply_key(HttpResponse& res, http::status status, std::string_view prefix, const PlanKey& key,
                std::string_view suffix) {
   std::string body(prefix);
@@ -64,6 +70,8 @@ void reply_key(HttpResponse& res, http::status status, std::string_view prefix, 
   body += suffix;
   reply_json(res, status, std::move(body));
 }
+
+namespace {
 
 Result<PutOptions> put_options(const json& body) {
   PutOptions options;
@@ -89,6 +97,9 @@ void put_plan(const PlanHandlers& h, Call& call) {
   }
   auto options = put_options(body);
   if (!options.is_ok()) return reply_error(call.res, options.status());
+  if (body.contains("lease_token")) {
+    return put_leased_plan(h, call, *key, body, std::move(options).value());
+  }
   if (!h.cache_enabled) {
     return reply_key(
         call.res, http::status::ok, "{", *key,
@@ -148,7 +159,7 @@ Result<PlanKey> plan_key_of(const KeyBuilder& keys, const PlanFields& fields) {
 
 // The answer to a lookup, hit or miss.
 void reply_lookup(HttpResponse& res, const PlanKey& key, const Lookup& found) {
-  if (found.hit()) return reply_hit(res, key, found);
+  if (found.hit()) return reply_hit(res, key, *found.entry, found.tier, "{");
   reply_key(res, http::status::not_found, R"({"hit":false,)", key, "}");
 }
 

@@ -178,11 +178,11 @@ void handle_read_through(const PlanHandlers& h, Call& call) {
     return (clock.monotonic_ns() - start_ns) / 1'000'000;
   };
   const std::string_view ns = key->key.ns();
-  if (found.shared_unasked && (planning == nullptr || planning->planner_for(ns) == nullptr)) {
+  if (found.shared_unasked && (planning->planner_for(ns) == nullptr)) {
     return answer_from_shared(h, call, std::move(key).value(), sse, elapsed_ms);
   }
   if (found.hit() && !found.stale) {
-    if (planning != nullptr && planning->note_hit(key->key, *found.entry)) {
+    if (planning->note_hit(key->key, *found.entry)) {
       if (auto request = plan_request_of(body); request.is_ok()) {
         planning->refresh(key->key, std::move(request).value());
       }
@@ -190,7 +190,7 @@ void handle_read_through(const PlanHandlers& h, Call& call) {
     return answer_found(call, {key->key, *found.entry, true, found.tier, false, false}, sse,
                         elapsed_ms());
   }
-  if (planning == nullptr || planning->planner_for(ns) == nullptr) {
+  if (planning->planner_for(ns) == nullptr) {
     return reply_error(call.res, Status::unavailable(
                                      "no planner configured for namespace '" + std::string(ns) +
                                      "' (--planner-url / --planner-cmd)"));
