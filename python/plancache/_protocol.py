@@ -134,6 +134,84 @@ def plan(goal: str, context: Any, namespace: Optional[str]) -> Call:
                 lambda r: plan_result(r.json()))
 
 
+# ---- leases: single-flight for callers that compute themselves ----------
+
+@dataclass(frozen=True)
+class LeaseAnswer:
+    """`POST /v1/plans/lease`: `status` is "hit" (`hit` set), "lease" (`token`
+    set: compute, then `put_leased`) or "pending" (ask again)."""
+
+    status: str
+    hit: Optional[Hit] = None
+    token: Optional[str] = None
+
+
+def _parse_lease(reply: Reply) -> LeaseAnswer:
+    doc = reply.json()
+    status = doc.get("status")
+    if status == "hit":
+        return LeaseAnswer("hit", hit=_parse_hit(reply))
+    if status == "lease":
+        return LeaseAnswer("lease", token=doc["token"])
+    return LeaseAnswer("pending")
+
+
+def lease(goal: str, context: Any, namespace: Optional[str], lease_s: float,
+          wait_s: float) -> Call:
+    body = _plan_body(goal, context, namespace, lease_ms=int(lease_s * 1000),
+                      wait_ms=int(wait_s * 1000))
+    return Call("POST", "/v1/plans/lease", dumps(body), False, _parse_lease)
+
+
+def _held(reply: Reply) -> bool:
+    """True for a 2xx answer, False for 409 lease_lost."""
+    return reply.status < 300
+
+
+def lease_renew(goal: str, context: Any, namespace: Optional[str], token: str,
+                lease_s: float) -> Call:
+    body = _plan_body(goal, context, namespace, token=token, lease_ms=int(lease_s * 1000))
+    return Call("POST", "/v1/plans/lease", dumps(body), False, _held, accept=(409,))
+
+
+def lease_release(goal: str, context: Any, namespace: Optional[str], token: str) -> Call:
+    body = _plan_body(goal, context, namespace, token=token)
+    return Call("DELETE", "/v1/plans/lease", dumps(body), False, _held, accept=(409,))
+
+
+def _parse_leased_put(reply: Reply) -> PutResult:
+    if reply.status == 409:
+        doc = reply.json() or {}
+        key = doc.get("key", "")
+        return PutResult(key=key, namespace=doc.get("namespace", ""), stored=False,
+                         reason="lease_lost")
+    return _parse_put(reply)
+
+
+def put_leased(goal: str, plan: Any, context: Any, namespace: Optional[str],
+               ttl_s: Optional[int], tags: Optional[Iterable[str]], compute_ms: int,
+               token: str) -> Call:
+    """The lease holder's PUT: every waiter gets `plan`; 409 (the lease was
+    lost meanwhile) is a PutResult with stored False, reason "lease_lost"."""
+    body = _plan_body(goal, context, namespace, ttl_s=ttl_s, tags=_tags(tags),
+                      compute_ms=compute_ms, lease_token=token)
+    body["plan"] = plan
+    return Call("PUT", "/v1/plans", dumps(body), False, _parse_leased_put, accept=(409,))
+
+
+def renew_interval_s(lease_s: float) -> float:
+    """How often a holder renews its lease: a third of it, so two renewals
+    may be lost before it lapses."""
+    return max(lease_s / 3.0, 0.05)
+
+
+def check_lease_args(lease_s: float, wait_s: float) -> None:
+    if not 0.1 <= lease_s <= 600:
+        raise ValueError("lease_s must be within [0.1, 600], got %r" % (lease_s,))
+    if not 0.1 <= wait_s <= 60:
+        raise ValueError("wait_s must be within [0.1, 60], got %r" % (wait_s,))
+
+
 def delete(goal: str, context: Any, namespace: Optional[str]) -> Call:
     return Call("DELETE", "/v1/plans", dumps(_plan_body(goal, context, namespace)), False,
                 lambda r: bool(r.json()["removed"]))

@@ -15,7 +15,7 @@ from typing import (Any, AsyncIterator, Awaitable, Callable, Iterable, List, Opt
 
 from . import _protocol
 from ._aio_http import Connection, ProtocolError
-from ._base import DEFAULT_URL, ClientBase, is_outage
+from ._base import DEFAULT_URL, ClientBase, is_outage, logger
 from .errors import PlancacheError, error_from_reply
 from .types import Entry, EntryList, Event, Hit, PlanResult, PutResult
 
@@ -24,6 +24,14 @@ __all__ = ["AsyncClient"]
 T = TypeVar("T")
 _TRANSPORT = (OSError, EOFError, ProtocolError, ValueError)
 _STALE = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, EOFError)
+
+
+async def _call(compute: Callable[[], Union[T, Awaitable[T]]]) -> T:
+    """Runs a plain or an async compute function."""
+    value = compute()
+    if inspect.isawaitable(value):
+        value = await value
+    return value  # type: ignore[return-value]
 
 
 class AsyncClient(ClientBase):
@@ -191,35 +199,70 @@ class AsyncClient(ClientBase):
     async def get_or_compute(self, goal: str, compute: Callable[[], Union[T, Awaitable[T]]],
                              context: Any = None, namespace: Optional[str] = None,
                              ttl_s: Optional[int] = None,
-                             tags: Optional[Iterable[str]] = None) -> T:
+                             tags: Optional[Iterable[str]] = None, lease_s: float = 30.0,
+                             wait_s: float = 10.0) -> T:
         """The cached plan, or `compute()`'s result (a plain or an async
-        function), stored with the time it took; fail-open as
-        `Client.get_or_compute`."""
-        async def run() -> T:
-            value = compute()
-            if inspect.isawaitable(value):
-                value = await value
-            return value  # type: ignore[return-value]
+        function), computed once across every caller by the server's lease;
+        fail-open. See `Client.get_or_compute`."""
+        _protocol.check_lease_args(lease_s, wait_s)
+        ask = _protocol.lease(goal, context, namespace, lease_s, wait_s)
+        while True:
+            try:
+                answer = await self._run(ask, timeout_s=wait_s + self.timeout_s)
+            except PlancacheError as e:
+                if not (self.fail_open and is_outage(e)):
+                    raise
+                self._note_fail_open("get_or_compute", e)
+                return await _call(compute)
+            if answer.status == "hit":
+                return answer.hit.plan  # type: ignore[union-attr]
+            if answer.status == "lease":
+                return await self._compute_leased(goal, compute, context, namespace, ttl_s,
+                                                  tags, lease_s, answer.token)  # type: ignore
+            # "pending": another caller still computes it; ask again.
 
-        try:
-            hit = await self._run(_protocol.lookup(goal, context, namespace))
-        except PlancacheError as e:
-            if not (self.fail_open and is_outage(e)):
-                raise
-            self._note_fail_open("get_or_compute lookup", e)
-            return await run()
-        if hit is not None:
-            return hit.plan
+    async def _compute_leased(self, goal: str, compute: Callable[[], Union[T, Awaitable[T]]],
+                              context: Any, namespace: Optional[str], ttl_s: Optional[int],
+                              tags: Optional[Iterable[str]], lease_s: float, token: str) -> T:
+        async def renew() -> None:
+            call = _protocol.lease_renew(goal, context, namespace, token, lease_s)
+            while True:
+                await asyncio.sleep(_protocol.renew_interval_s(lease_s))
+                try:
+                    if not await self._run(call):
+                        return  # lost: the PUT will say so
+                except PlancacheError:
+                    pass  # the next renewal may get through
+        renewer = asyncio.ensure_future(renew())
         start = time.monotonic()
-        value = await run()
+        try:
+            value = await _call(compute)
+        except BaseException:
+            renewer.cancel()
+            await self._give_back(goal, context, namespace, token)
+            raise
+        finally:
+            renewer.cancel()
         compute_ms = int(round((time.monotonic() - start) * 1000))
         try:
-            await self.put(goal, value, context, namespace, ttl_s, tags, compute_ms)
+            done = await self._run(_protocol.put_leased(goal, value, context, namespace, ttl_s,
+                                                        tags, compute_ms, token))
+            if done.reason == "lease_lost":
+                logger.warning("plancache lease on %r lapsed while computing (%d ms, lease "
+                               "%.1f s); the result was not stored", goal, compute_ms, lease_s)
         except PlancacheError as e:
             if not (self.fail_open and is_outage(e)):
                 raise
             self._note_fail_open("get_or_compute put", e)
         return value
+
+    async def _give_back(self, goal: str, context: Any, namespace: Optional[str],
+                         token: str) -> None:
+        """As `Client._give_back`."""
+        try:
+            await self._run(_protocol.lease_release(goal, context, namespace, token))
+        except PlancacheError as e:
+            logger.warning("plancache could not give a lease back (%s); it lapses instead", e)
 
     # ---- invalidation and administration ----------------------------------
 

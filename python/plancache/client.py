@@ -15,7 +15,7 @@ import time
 from typing import Any, Callable, Iterable, Iterator, List, Optional, Tuple, TypeVar
 
 from . import _protocol
-from ._base import DEFAULT_URL, ClientBase, is_outage
+from ._base import DEFAULT_URL, ClientBase, is_outage, logger
 from .errors import PlancacheError, error_from_reply
 from .types import Entry, EntryList, Event, Hit, PlanResult, PutResult
 
@@ -205,34 +205,84 @@ class Client(ClientBase):
 
     def get_or_compute(self, goal: str, compute: Callable[[], T], context: Any = None,
                        namespace: Optional[str] = None, ttl_s: Optional[int] = None,
-                       tags: Optional[Iterable[str]] = None) -> T:
-        """The cached plan, or `compute()`'s result, stored with the time it took.
+                       tags: Optional[Iterable[str]] = None, lease_s: float = 30.0,
+                       wait_s: float = 10.0) -> T:
+        """The cached plan, or `compute()`'s result -- computed once however
+        many callers ask, in however many processes or machines.
 
-        On a miss, `compute` runs here (in this process) and its result is PUT
-        with `compute_ms`; an exception from `compute` propagates and nothing
-        is stored. Fail-open: with the server down the lookup is a miss,
-        `compute` runs and no PUT is tried; a failed PUT is logged and counted.
-        Concurrent callers of one missing key each compute (no lease yet).
+        Single-flight by lease (`POST /v1/plans/lease`): the first caller of a
+        missing key gets the lease and runs `compute` here, renewing the
+        lease every `lease_s / 3` while it runs; its result is stored with
+        the time it took and handed to every caller waiting meanwhile. The
+        others wait (re-asking every `wait_s`) and get that result. If the
+        holder's `compute` raises, the exception propagates, nothing is
+        stored and the lease passes to a waiter; if the holder dies, its
+        lease lapses after `lease_s` and a waiter takes over.
+
+        Fail-open: with the server down, `compute` runs and nothing is
+        stored (counted in `fail_open_count`, logged). Results must be JSON.
         """
-        try:
-            hit = self._run(_protocol.lookup(goal, context, namespace))
-        except PlancacheError as e:
-            if not (self.fail_open and is_outage(e)):
-                raise
-            self._note_fail_open("get_or_compute lookup", e)
-            return compute()
-        if hit is not None:
-            return hit.plan
+        _protocol.check_lease_args(lease_s, wait_s)
+        ask = _protocol.lease(goal, context, namespace, lease_s, wait_s)
+        while True:
+            try:
+                answer = self._run(ask, timeout_s=wait_s + self.timeout_s)
+            except PlancacheError as e:
+                if not (self.fail_open and is_outage(e)):
+                    raise
+                self._note_fail_open("get_or_compute", e)
+                return compute()
+            if answer.status == "hit":
+                return answer.hit.plan  # type: ignore[union-attr]
+            if answer.status == "lease":
+                return self._compute_leased(goal, compute, context, namespace, ttl_s, tags,
+                                            lease_s, answer.token)  # type: ignore[arg-type]
+            # "pending": another caller still computes it; ask again.
+
+    def _compute_leased(self, goal: str, compute: Callable[[], T], context: Any,
+                        namespace: Optional[str], ttl_s: Optional[int],
+                        tags: Optional[Iterable[str]], lease_s: float, token: str) -> T:
+        stop = threading.Event()
+
+        def renew() -> None:
+            call = _protocol.lease_renew(goal, context, namespace, token, lease_s)
+            while not stop.wait(_protocol.renew_interval_s(lease_s)):
+                try:
+                    if not self._run(call):
+                        return  # lost: the PUT will say so
+                except PlancacheError:
+                    pass  # the next renewal may get through
+        renewer = threading.Thread(target=renew, name="plancache-lease", daemon=True)
+        renewer.start()
         start = time.monotonic()
-        value = compute()
+        try:
+            value = compute()
+        except BaseException:
+            stop.set()
+            self._give_back(goal, context, namespace, token)
+            raise
+        finally:
+            stop.set()
         compute_ms = int(round((time.monotonic() - start) * 1000))
         try:
-            self.put(goal, value, context, namespace, ttl_s, tags, compute_ms)
+            done = self._run(_protocol.put_leased(goal, value, context, namespace, ttl_s, tags,
+                                                  compute_ms, token))
+            if done.reason == "lease_lost":
+                logger.warning("plancache lease on %r lapsed while computing (%d ms, lease "
+                               "%.1f s); the result was not stored", goal, compute_ms, lease_s)
         except PlancacheError as e:
             if not (self.fail_open and is_outage(e)):
                 raise
             self._note_fail_open("get_or_compute put", e)
         return value
+
+    def _give_back(self, goal: str, context: Any, namespace: Optional[str], token: str) -> None:
+        """Releases a lease after a failed compute, so a waiter takes over now
+        rather than when it lapses. Best effort: the lapse is the fallback."""
+        try:
+            self._run(_protocol.lease_release(goal, context, namespace, token))
+        except PlancacheError as e:
+            logger.warning("plancache could not give a lease back (%s); it lapses instead", e)
 
     # ---- invalidation and administration ----------------------------------
 
