@@ -49,7 +49,9 @@ TEST_F(ComposeTest, AnEmbeddedConfigTakesTheDefaultLaneFromTheServerWideFields) 
   EXPECT_EQ(lane.default_ttl_ms, 5000);
   EXPECT_EQ(lane.min_compute_ms, 3);
   EXPECT_EQ(default_ttl_ms(*runtime, "default"), 5000);
-  EXPECT_EQ(runtime->planning, nullptr) << "no planner configured";
+  ASSERT_NE(runtime->planning, nullptr) << "leases run on it without planners";
+  EXPECT_FALSE(runtime->planning->has_planner()) << "no planner configured";
+  EXPECT_NE(runtime->leases, nullptr);
 }
 
 TEST_F(ComposeTest, ResolvedPoliciesAreTheTruthNotTheFields) {
