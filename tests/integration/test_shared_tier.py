@@ -208,6 +208,41 @@ class SingleFlightAcrossInstances(unittest.TestCase):
         self.assertEqual(self.planner.calls(), 2, "A's abandoned call and one more")
 
 
+    # POST /v1/plans/lease: callers that compute themselves, on two instances.
+    def lease(self, server, goal, **extra):
+        body = {"goal": goal, "namespace": "docs", "wait_ms": 30000}
+        body.update(extra)
+        r = server.request("POST", "/v1/plans/lease", body, timeout_s=40)
+        self.assertEqual(r.status, 200, r.body)
+        return r.json()
+
+    def test_a_lease_taken_on_a_holds_for_callers_of_b(self):
+        a, b = self.start(2)
+        first = self.lease(a, "leased plan")
+        self.assertEqual(first["status"], "lease")
+        answer = {}
+        waiter = threading.Thread(target=lambda: answer.update(self.lease(b, "leased plan")))
+        waiter.start()
+        wait_until(lambda: shared(b)["lease_waits"] == 1, "B waiting on A's lease")
+        r = a.request("PUT", "/v1/plans", {"goal": "leased plan", "namespace": "docs",
+                                           "plan": {"made": "on A"},
+                                           "lease_token": first["token"]})
+        self.assertEqual(r.status, 201, r.body)
+        waiter.join(timeout=40)
+        self.assertEqual(answer["status"], "hit", answer)
+        self.assertEqual(answer["tier"], "shared")
+        self.assertEqual(answer["plan"], {"made": "on A"})
+
+    def test_a_lease_whose_holder_vanished_passes_to_a_caller_of_b(self):
+        a, b = self.start(2)
+        first = self.lease(a, "abandoned plan", lease_ms=500)  # the holder never comes back
+        self.assertEqual(first["status"], "lease")
+        second = self.lease(b, "abandoned plan")
+        self.assertEqual(second["status"], "lease", "B's caller computes it now")
+        self.assertNotEqual(second["token"], first["token"])
+        self.assertEqual(stats(a)["planning"]["leases_expired"], 1)
+
+
 class RedisAuthAndDb(unittest.TestCase):
     """--redis-url with a password, with an ACL user, and a db number."""
 
