@@ -40,6 +40,13 @@ inline constexpr size_t kMaxNamespaceBytes = 64;
 // Errors: invalid_argument naming the problem.
 Status validate_namespace_name(std::string_view name);
 
+// The one rule for caller-chosen keys (the generic store, /v1/entries, and
+// the Python engine's entry_* methods): 1–512 bytes of valid UTF-8 without
+// NUL or other control characters. Errors: invalid_argument naming the
+// problem (not the key: the caller may quote it).
+inline constexpr size_t kMaxUserKeyBytes = 512;
+Status validate_user_key(std::string_view key);
+
 class CacheKey {
  public:
   // REQUIRES: ns and id are non-empty and contain no NUL byte (validated at

@@ -1,8 +1,11 @@
 #include "plancache/entry.h"
 
+#include "core/utf8.h"
+
 #include <xxhash.h>
 
 #include <cassert>
+#include <string>
 
 namespace plancache {
 namespace {
@@ -16,6 +19,22 @@ bool valid_name_char(char c) {
          c == '.' || c == '-';
 }
 }  // namespace
+
+Status validate_user_key(std::string_view key) {
+  if (key.empty()) return Status::invalid_argument("key must not be empty");
+  if (key.size() > kMaxUserKeyBytes) {
+    return Status::invalid_argument("key is longer than 512 bytes (" + std::to_string(key.size()) +
+                                    ")");
+  }
+  if (!internal::is_valid_utf8(key)) return Status::invalid_argument("key is not valid UTF-8");
+  for (char ch : key) {
+    const auto byte = static_cast<unsigned char>(ch);
+    if (byte < 0x20 || byte == 0x7f) {
+      return Status::invalid_argument("key contains a NUL or control character");
+    }
+  }
+  return Status::ok();
+}
 
 Status validate_namespace_name(std::string_view name) {
   if (name.empty()) return Status::invalid_argument("namespace must not be empty");

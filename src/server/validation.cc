@@ -35,22 +35,9 @@ Status validate_namespace(std::string_view ns) {
 }
 
 Status validate_user_key(std::string_view key) {
-  if (key.empty()) return Status::invalid_argument("key must not be empty");
-  if (key.size() > kMaxUserKeyBytes) {
-    return Status::invalid_argument("key is longer than 512 bytes (" + std::to_string(key.size()) +
-                                    ")");
-  }
-  if (!is_valid_utf8(key)) {
-    return Status::invalid_argument("key '" + printable_ascii(key) + "' is not valid UTF-8");
-  }
-  for (char ch : key) {
-    const auto byte = static_cast<unsigned char>(ch);
-    if (byte < 0x20 || byte == 0x7f) {
-      return Status::invalid_argument("key '" + printable_ascii(key) +
-                                      "' contains a NUL or control character");
-    }
-  }
-  return Status::ok();
+  const Status s = plancache::validate_user_key(key);
+  if (s.is_ok() || key.empty() || key.size() > kMaxUserKeyBytes) return s;
+  return Status::invalid_argument(s.message() + ": '" + printable_ascii(key) + "'");
 }
 
 // The byte-level checks every JSON body passes before nlohmann sees it.

@@ -18,7 +18,6 @@
 
 namespace plancache::internal {
 
-inline constexpr size_t kMaxUserKeyBytes = 512;
 // Deeper JSON is refused: it would only serve to exhaust the stack of a
 // recursive serialiser.
 inline constexpr size_t kMaxRequestJsonDepth = 256;
@@ -28,7 +27,7 @@ inline constexpr size_t kMaxRequestJsonDepth = 256;
 // server's one namespace check: run where a request's namespace is read
 // (plan fields, entry paths, selectors); nothing after it checks again.
 Status validate_namespace(std::string_view ns);
-// 1–512 bytes of valid UTF-8 without NUL or other control characters.
+// plancache::validate_user_key, the printable part of a bad key quoted.
 Status validate_user_key(std::string_view key);
 
 // Parses a request body as JSON. Rejects an empty body, NUL bytes, invalid
