@@ -126,4 +126,11 @@ SubTierFactory memory_sub_tier_factory(MemoryTierOptions base) {
   };
 }
 
+void apply_lane_policies(DiskTierOptions& l2, std::shared_ptr<const NamespacePolicies> policies) {
+  for (const auto& [ns, policy] : policies->all()) l2.kept_namespaces.push_back(ns);
+  l2.compress_namespace = [policies = std::move(policies)](std::string_view ns) {
+    return policies->get(ns).disk.compress;
+  };
+}
+
 }  // namespace plancache::internal

@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 
+#include "plancache/disk_tier.h"
 #include "plancache/namespace_policy.h"
 #include "plancache/tier.h"
 
@@ -40,5 +41,10 @@ Result<std::unique_ptr<Tier>> new_namespaced_tier(TierKind kind,
 // counters survive its emptying, while the unconfigured names sharing the
 // default lane have counters only while they hold entries.
 SubTierFactory memory_sub_tier_factory(MemoryTierOptions base);
+
+// The lane rules of the one disk tier (L2 is shared by every lane): each
+// configured namespace's counters are kept, and each lane's `compress`
+// decides for its entries.
+void apply_lane_policies(DiskTierOptions& l2, std::shared_ptr<const NamespacePolicies> policies);
 
 }  // namespace plancache::internal

@@ -82,10 +82,7 @@ Result<std::unique_ptr<Tier>> open_disk(const EngineOptions& options,
   l2.max_bytes = options.disk_max_bytes;
   l2.sync_writes = options.disk_sync_writes;
   l2.clock = std::move(clock);
-  for (const auto& [ns, policy] : policies->all()) l2.kept_namespaces.push_back(ns);
-  l2.compress_namespace = [policies = std::move(policies)](std::string_view ns) {
-    return policies->get(ns).disk.compress;
-  };
+  apply_lane_policies(l2, std::move(policies));
   auto disk = new_disk_tier(std::move(l2));
   if (!disk.is_ok()) {
     return Status(disk.status().code(), "cannot open the disk tier in '" + options.disk_dir +

@@ -62,10 +62,7 @@ DiskTierOptions disk_options(const server::ServerConfig& config, std::shared_ptr
   l2.max_bytes = config.l2_max_bytes;
   l2.sync_writes = config.sync_writes;
   l2.clock = std::move(clock);
-  for (const auto& [ns, policy] : policies->all()) l2.kept_namespaces.push_back(ns);
-  l2.compress_namespace = [policies = std::move(policies)](std::string_view ns) {
-    return policies->get(ns).disk.compress;
-  };
+  apply_lane_policies(l2, std::move(policies));
   l2.wal_recovery =
       config.disk_recovery == "strict" ? WalRecovery::kStrict : WalRecovery::kPointInTime;
   if (std::shared_ptr<spdlog::logger> logger = config.logger) {
@@ -177,6 +174,15 @@ Result<Runtime> compose(const server::ServerConfig& config) {
   if (!planning.is_ok()) return planning.status();
   runtime.planning = std::move(planning).value();
   runtime.leases = std::make_unique<PlanLeases>(runtime.planning->engine(), runtime.cache->clock());
+  if (!config.access_log.empty()) {
+    auto log = AccessLog::open({.path = config.access_log,
+                                .sample = config.access_log_sample,
+                                .max_bytes = config.access_log_max_bytes,
+                                .max_queued_lines = 100'000,
+                                .clock = config.clock ? config.clock : system_clock()});
+    if (!log.is_ok()) return log.status();
+    runtime.access_log = std::move(log).value();
+  }
   return runtime;
 }
 

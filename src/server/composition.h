@@ -20,6 +20,7 @@
 #include "plancache/namespace_policy.h"
 #include "plancache/status.h"
 #include "server/config.h"
+#include "server/access_log.h"
 #include "server/plan_leases.h"
 #include "server/planning.h"
 
@@ -42,6 +43,8 @@ struct Runtime {
   // POST /v1/plans/lease's waiting room, over planning's engine. Never
   // null. Declared after `planning`: destroyed first.
   std::unique_ptr<PlanLeases> leases;
+  // --access-log; null when off. Last: destroyed first (written out).
+  std::unique_ptr<AccessLog> access_log;
 };
 
 // Builds the Runtime of `config`. config.namespaces may be null (an

@@ -76,6 +76,16 @@ struct ServerConfig {
   // Cross-instance single-flight: a lease lives this long unless its
   // holder renews it (a dead holder frees the key after it). Default: 3 s.
   uint32_t redis_lease_ms = 3000;
+  // Sampled access log for `plancache simulate` and GET /v1/advice: JSONL
+  // lines of lookups and puts, for the keys whose hash falls in the sample
+  // (key sampling keeps each sampled key's whole sequence). "" = off.
+  // Default: off.
+  std::string access_log;
+  // Share of keys logged, (0, 1]. Default: 0.1.
+  double access_log_sample = 0.1;
+  // The log is rotated (FILE -> FILE.1, the older FILE.1 dropped) when it
+  // grows past this. Default: 64 MiB.
+  uint64_t access_log_max_bytes = 64ull << 20;
   // Read-through planner (POST /v1/plans on a miss): an http:// URL that
   // takes {"goal","context","namespace"} and answers the plan JSON, or a
   // command (/bin/sh -c) reading that JSON on stdin and writing the plan on
@@ -194,6 +204,9 @@ struct ServeFlags {
   std::optional<std::string> redis_key_prefix;
   std::optional<std::string> redis_timeout_ms;
   std::optional<std::string> redis_lease_ms;
+  std::optional<std::string> access_log;
+  std::optional<std::string> access_log_sample;
+  std::optional<std::string> access_log_max_mb;
   std::optional<std::string> planner_url;
   std::optional<std::string> planner_cmd;
   std::optional<std::string> admin_token;

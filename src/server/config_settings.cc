@@ -52,6 +52,25 @@ Status apply_int(ServerConfig& c, std::string_view v, std::string_view source) {
   return Status::ok();
 }
 
+Status apply_sample(ServerConfig& c, std::string_view v, std::string_view source) {
+  double x = 0;
+  const char* end = v.data() + v.size();
+  auto [ptr, ec] = std::from_chars(v.data(), end, x);
+  if (v.empty() || ec != std::errc() || ptr != end || !(x > 0 && x <= 1)) {
+    return Status::invalid_argument(std::string(source) + ": expected a share in (0, 1], got " +
+                                    quoted(v));
+  }
+  c.access_log_sample = x;
+  return Status::ok();
+}
+
+Status apply_log_max_mb(ServerConfig& c, std::string_view v, std::string_view source) {
+  auto n = parse_int_setting(v, source, 1, 1'000'000);
+  if (!n.is_ok()) return n.status();
+  c.access_log_max_bytes = static_cast<uint64_t>(*n) << 20;
+  return Status::ok();
+}
+
 Status apply_hash(ServerConfig& c, std::string_view v, std::string_view source) {
   if (!parse_hash_algorithm(v).is_ok()) {
     return Status::invalid_argument(std::string(source) + ": unknown hash " + quoted(v) +
@@ -123,6 +142,14 @@ const auto kSettings = std::to_array<ServeSetting>({
     {"redis_timeout_ms", &ServeFlags::redis_timeout_ms,
      "A Redis call slower than this fails (and counts toward the node's breaker)", "250",
      &apply_int<uint32_t, &ServerConfig::redis_timeout_ms, 1, 60'000>},
+    {"access_log", &ServeFlags::access_log,
+     "Sampled access log (JSONL) for `plancache simulate` and GET /v1/advice; \"\" = off", "",
+     &apply_string<&ServerConfig::access_log>},
+    {"access_log_sample", &ServeFlags::access_log_sample,
+     "Share of keys the access log follows, (0, 1] (whole sequences of sampled keys)", "0.1",
+     &apply_sample},
+    {"access_log_max_mb", &ServeFlags::access_log_max_mb,
+     "Access log size at which it is rotated to FILE.1", "64", &apply_log_max_mb},
     {"redis_lease_ms", &ServeFlags::redis_lease_ms,
      "Cross-instance single-flight lease, renewed while the planner runs", "3000",
      &apply_int<uint32_t, &ServerConfig::redis_lease_ms, 100, 3'600'000>},

@@ -49,6 +49,7 @@ Service::Service(Runtime& runtime, const server::ServerConfig& config, HttpCount
              .policies = *runtime.policies,
              .planning = runtime.planning.get(),
              .leases = runtime.leases.get(),
+             .access_log = runtime.access_log.get(),
              .shared_calls = runtime.shared_calls.get(),
              .cache_enabled = config.cache_enabled,
              .sse_heartbeat = std::chrono::milliseconds(config.sse_heartbeat_ms)},
@@ -130,7 +131,7 @@ void Service::dispatch(Route route, Call& call) {
       case Route::kInvalidate:
         return handle_invalidate(cache_, call);
       case Route::kEntries:
-        return handle_entries(cache_, call);
+        return handle_entries(cache_, plans_.access_log, call);
       case Route::kClear:
         return handle_clear(cache_, call);
       case Route::kEvict:

@@ -128,8 +128,9 @@ void list_entries(Cache& cache, Call& call, std::string_view segment) {
              doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
-void get_entry(Cache& cache, Call& call, const CacheKey& key) {
+void get_entry(Cache& cache, AccessLog* log, Call& call, const CacheKey& key) {
   const Lookup hit = cache.get(key);
+  log_lookup(log, key, hit);
   if (!hit.hit()) {
     return reply_error(call.res, Status::not_found("no entry for this key"));
   }
@@ -142,14 +143,16 @@ void get_entry(Cache& cache, Call& call, const CacheKey& key) {
   call.res.body() = *hit.entry->value;
 }
 
-void put_entry(Cache& cache, Call& call, const CacheKey& key) {
+void put_entry(Cache& cache, AccessLog* log, Call& call, const CacheKey& key) {
   auto options = query_options(call.query);
   if (!options.is_ok()) return reply_error(call.res, options.status());
   if (Status s = check_json_text(call.req.body()); !s.is_ok()) return reply_error(call.res, s);
   auto value = std::make_shared<const Bytes>(call.req.body());
+  const uint64_t size = value->size();
   if (Status s = cache.put(key, std::move(value), *options); !s.is_ok()) {
     return reply_error(call.res, s);
   }
+  if (log != nullptr) log->record_put(key, size, options->compute_ms);
   reply_json(call.res, http::status::created,
              R"({"namespace":)" + json_quote(key.ns()) + R"(,"key":)" + json_quote(key.id()) + "}");
 }
@@ -162,7 +165,7 @@ void delete_entry(Cache& cache, Call& call, const CacheKey& key) {
 
 }  // namespace
 
-void handle_entries(Cache& cache, Call& call) {
+void handle_entries(Cache& cache, AccessLog* log, Call& call) {
   if (call.req.method() == http::verb::get && call.rest.find('/') == std::string_view::npos) {
     return list_entries(cache, call, call.rest);
   }
@@ -170,9 +173,9 @@ void handle_entries(Cache& cache, Call& call) {
   if (!key.is_ok()) return reply_error(call.res, key.status());
   switch (call.req.method()) {
     case http::verb::get:
-      return get_entry(cache, call, *key);
+      return get_entry(cache, log, call, *key);
     case http::verb::put:
-      return put_entry(cache, call, *key);
+      return put_entry(cache, log, call, *key);
     default:
       return delete_entry(cache, call, *key);
   }

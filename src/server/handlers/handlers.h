@@ -25,6 +25,7 @@
 #include "plancache/key_builder.h"
 #include "plancache/namespace_policy.h"
 #include "plancache/status.h"
+#include "server/access_log.h"
 #include "server/drain.h"
 #include "server/errors.h"
 #include "server/metrics.h"
@@ -46,6 +47,8 @@ struct PlanHandlers {
   Planning* planning;
   // POST /v1/plans/lease. Never null.
   PlanLeases* leases;
+  // --access-log; null when off.
+  AccessLog* access_log;
   // Where lookups that must ask the shared tier run (never an I/O thread);
   // null without a shared tier.
   boost::asio::thread_pool* shared_calls;
@@ -105,7 +108,12 @@ void put_leased_plan(const PlanHandlers& h, Call& call, const PlanKey& key,
                      const nlohmann::json& body, PutOptions options);
 void handle_plans(const PlanHandlers& h, Call& call);         // PUT, POST, DELETE
 void handle_read_through(const PlanHandlers& h, Call& call);  // POST /v1/plans
-void handle_entries(Cache& cache, Call& call);
+void handle_entries(Cache& cache, AccessLog* log, Call& call);  // `log` null when off
+
+// The access log's record of a lookup (no-op when the log is off).
+inline void log_lookup(AccessLog* log, const CacheKey& key, const Lookup& found) {
+  if (log != nullptr) log->record_get(key, found.hit() ? found.entry.get() : nullptr);
+}
 void handle_invalidate(Cache& cache, Call& call);
 void handle_clear(Cache& cache, Call& call);
 void handle_evict(Cache& cache, Call& call);

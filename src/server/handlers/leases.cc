@@ -86,6 +86,7 @@ void acquire(const PlanHandlers& h, Call& call, PlanKey key, int64_t lease_ms, i
     // The local tiers on the I/O thread: a hit needs no flight.
     const Lookup local =
         h.cache.get(key.key, GetOptions{.local_only = h.shared_calls != nullptr});
+    log_lookup(h.access_log, key.key, local);
     if (local.hit()) {
       return reply_hit(call.res, key, *local.entry, local.tier, R"({"status":"hit",)");
     }
@@ -142,6 +143,9 @@ void put_leased_plan(const PlanHandlers& h, Call& call, const PlanKey& key, cons
   if (!done.is_ok()) {
     if (done.status().code() == StatusCode::kFailedPrecondition) return reply_lease_lost(call.res);
     return reply_error(call.res, done.status());
+  }
+  if (h.access_log != nullptr) {
+    h.access_log->record_put(key.key, done->entry->value->size(), done->entry->meta.compute_ms);
   }
   if (done->stored) return reply_key(call.res, http::status::created, "{", key, R"(,"stored":true})");
   // Not stored, yet every waiter has the plan: why not.

@@ -113,9 +113,11 @@ void put_plan(const PlanHandlers& h, Call& call) {
                      R"(,"stored":false,"reason":"compute_ms is below min_compute_ms"})");
   }
   auto value = std::make_shared<const Bytes>(plan->dump());
+  const uint64_t size = value->size();
   if (Status s = h.cache.put(key->key, std::move(value), *options); !s.is_ok()) {
     return reply_error(call.res, s);
   }
+  if (h.access_log != nullptr) h.access_log->record_put(key->key, size, options->compute_ms);
   reply_key(call.res, http::status::created, "{", *key, R"(,"stored":true})");
 }
 
@@ -170,13 +172,18 @@ void handle_plans_lookup(const PlanHandlers& h, Call& call) {
   if (!h.cache_enabled) return reply_lookup(call.res, *key, Lookup{});
   // The local tiers here, on the I/O thread; the shared tier on its pool.
   const Lookup local = h.cache.get(key->key, GetOptions{.local_only = h.shared_calls != nullptr});
-  if (!local.shared_unasked) return reply_lookup(call.res, *key, local);
-  boost::asio::post(*h.shared_calls,
-                    [&cache = h.cache, channel = call.defer(), k = std::move(key).value()] {
-                      HttpResponse res;
-                      reply_lookup(res, k, cache.get(k.key));
-                      channel->reply(std::move(res));
-                    });
+  if (!local.shared_unasked) {
+    log_lookup(h.access_log, key->key, local);
+    return reply_lookup(call.res, *key, local);
+  }
+  boost::asio::post(*h.shared_calls, [&cache = h.cache, log = h.access_log, channel = call.defer(),
+                                      k = std::move(key).value()] {
+    HttpResponse res;
+    const Lookup found = cache.get(k.key);
+    log_lookup(log, k.key, found);
+    reply_lookup(res, k, found);
+    channel->reply(std::move(res));
+  });
 }
 
 void handle_plans(const PlanHandlers& h, Call& call) {

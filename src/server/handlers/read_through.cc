@@ -174,6 +174,7 @@ void handle_read_through(const PlanHandlers& h, Call& call) {
     found = h.cache.get(key->key, GetOptions{.allow_stale = true,
                                              .local_only = h.shared_calls != nullptr});
   }
+  if (h.cache_enabled && !found.shared_unasked) log_lookup(h.access_log, key->key, found);
   const auto elapsed_ms = [&clock, start_ns] {
     return (clock.monotonic_ns() - start_ns) / 1'000'000;
   };
@@ -212,7 +213,12 @@ void handle_read_through(const PlanHandlers& h, Call& call) {
   }
   EntryPtr stale = found.hit() ? found.entry : nullptr;
   planning->plan(key->key, std::move(request).value(), std::move(stale),
-                 [channel, k = key->key, stale_tier = found.tier, sse, elapsed_ms](PlanOutcome o) {
+                 [channel, k = key->key, stale_tier = found.tier, sse, elapsed_ms,
+                  log = h.access_log](PlanOutcome o) {
+                   // What the simulator needs of a miss: the plan's size and cost.
+                   if (log != nullptr && o.entry != nullptr && !o.cached && !o.coalesced) {
+                     log->record_put(k, o.entry->value->size(), o.entry->meta.compute_ms);
+                   }
                    deliver(*channel, k, o, stale_tier, sse, elapsed_ms());
                  });
 }

@@ -1,0 +1,83 @@
+"""The sampled access log (--access-log): what `plancache simulate` and
+GET /v1/advice read. Real `plancache serve` over loopback."""
+
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import Server, run_serve_expecting_exit, wait_until  # noqa: E402
+
+
+def lines(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+class AccessLog(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="plancache-al-")
+        self.path = os.path.join(self.dir, "access.jsonl")
+
+    def serve(self, *extra):
+        return Server(args=["--access-log", self.path] + list(extra))
+
+    def test_lookups_puts_and_entries_are_logged_as_a_trace(self):
+        with self.serve("--access-log-sample", "1") as s:
+            self.assertEqual(s.request("POST", "/v1/plans/lookup", {"goal": "g"}).status, 404)
+            self.assertEqual(s.request("PUT", "/v1/plans", {"goal": "g", "plan": {"a": 1},
+                                                            "compute_ms": 1200}).status, 201)
+            self.assertEqual(s.request("POST", "/v1/plans/lookup", {"goal": "g"}).status, 200)
+            self.assertEqual(s.request("PUT", "/v1/entries/wf/step-1", b"[1,2]").status, 201)
+            self.assertEqual(s.request("GET", "/v1/entries/wf/step-1").status, 200)
+            wait_until(lambda: len(lines(self.path)) == 5, "five lines written")
+        log = lines(self.path)
+        key = log[0]["key"]
+        self.assertEqual([(r["ns"], r["op"], r.get("hit")) for r in log],
+                         [("default", "get", False), ("default", "put", None),
+                          ("default", "get", True), ("wf", "put", None), ("wf", "get", True)])
+        self.assertEqual(log[1], {"t": log[1]["t"], "ns": "default", "key": key, "op": "put",
+                                  "size": 7, "cost_ms": 1200})
+        self.assertEqual((log[2]["size"], log[2]["cost_ms"]), (7, 1200))
+        self.assertEqual(log[4]["key"], "step-1")
+        self.assertTrue(all(isinstance(r["t"], int) for r in log))
+
+    def test_keys_are_sampled_not_requests(self):
+        with self.serve("--access-log-sample", "0.5") as s:
+            for round_ in range(3):
+                for i in range(200):
+                    s.request("GET", "/v1/entries/wf/k%d" % i)
+            wait_until(lambda: lines(self.path) and len(lines(self.path)) % 3 == 0
+                       and len({r["key"] for r in lines(self.path)}) * 3 == len(lines(self.path)),
+                       "every access of each sampled key")
+        keys = {r["key"] for r in lines(self.path)}
+        self.assertTrue(50 < len(keys) < 150, len(keys))  # about half of 200
+
+    def test_the_log_is_rotated_past_its_size(self):
+        with self.serve("--access-log-sample", "1", "--access-log-max-mb", "1") as s:
+            pad = "x" * 100
+            for i in range(7000):  # ~180 bytes a line: past 1 MiB
+                s.request("GET", "/v1/entries/wf/key-%05d-%s" % (i, pad))
+            wait_until(lambda: os.path.exists(self.path + ".1"), "FILE.1")
+        self.assertLessEqual(os.path.getsize(self.path + ".1"), 1 << 20)
+        self.assertEqual(len(lines(self.path + ".1")) + len(lines(self.path)), 7000)
+
+    def test_bad_settings_stop_the_server_with_exit_2(self):
+        for args, needle in [(["--access-log-sample", "0"], "access-log-sample"),
+                             (["--access-log-sample", "1.5"], "access-log-sample"),
+                             (["--access-log-max-mb", "0"], "access-log-max-mb")]:
+            code, out = run_serve_expecting_exit(["--access-log", self.path] + args)
+            self.assertEqual(code, 2, out)
+            self.assertIn(needle, out)
+        code, out = run_serve_expecting_exit(["--access-log", "/nonexistent-dir/x.jsonl"])
+        self.assertEqual(code, 2, out)
+        self.assertIn("/nonexistent-dir/x.jsonl", out)
+
+
+if __name__ == "__main__":
+    harness.main()
