@@ -49,6 +49,9 @@ struct PutOptions {
   // GetOptions::allow_stale sees it then (stale-while-revalidate,
   // stale-if-error). Ignored for entries without a TTL. Default: 0.
   int64_t stale_grace_ms = 0;
+  // Eviction hint stored with the entry (EntryMeta::priority); only a memory
+  // tier with EvictionPolicy::kCost acts on it. Default: kNormal.
+  EntryPriority priority = EntryPriority::kNormal;
 };
 
 struct GetOptions {

@@ -73,6 +73,20 @@ class CacheKey {
   uint64_t hash_ = 0;
 };
 
+// An eviction hint stored with an entry ("priority" on PUT): how costly it
+// is to lose, beside its recompute cost. Only the cost-aware memory policy
+// (EvictionPolicy::kCost) acts on it; every other policy and tier keeps and
+// returns it unchanged.
+enum class EntryPriority : uint8_t {
+  kNormal = 0,     // no hint (default)
+  kImportant = 1,  // kCost: much costlier to lose (its cost counts 8x)
+  kTemporary = 2,  // kCost: evicted before any other entry of its shard
+};
+// "normal", "important", "temporary".
+std::string_view entry_priority_name(EntryPriority priority);
+// Parses the names above. Errors: invalid_argument naming the accepted values.
+Result<EntryPriority> parse_entry_priority(std::string_view name);
+
 struct EntryMeta {
   int64_t created_ms = 0;   // wall clock, ms since epoch, when stored
   int64_t expires_ms = 0;   // 0 = never expires; tiers drop the entry then
@@ -83,6 +97,7 @@ struct EntryMeta {
   // (stale-if-error). Only callers that ask for stale entries see it then.
   int64_t fresh_until_ms = 0;
   std::vector<std::string> tags;
+  EntryPriority priority = EntryPriority::kNormal;
 
   bool expired_at(int64_t now_ms) const { return expires_ms != 0 && now_ms >= expires_ms; }
   bool stale_at(int64_t now_ms) const { return fresh_until_ms != 0 && now_ms >= fresh_until_ms; }
@@ -105,7 +120,8 @@ using EntryPtr = std::shared_ptr<const Entry>;
 // `stale_grace_ms` > 0 (and a TTL), the entry is fresh for ttl_ms and kept,
 // stale, for stale_grace_ms more (see EntryMeta::fresh_until_ms).
 EntryPtr make_entry(BytesPtr value, int64_t now_ms, int64_t ttl_ms, uint32_t compute_ms = 0,
-                    std::vector<std::string> tags = {}, int64_t stale_grace_ms = 0);
+                    std::vector<std::string> tags = {}, int64_t stale_grace_ms = 0,
+                    EntryPriority priority = EntryPriority::kNormal);
 
 // Why an entry left a tier: given to removal listeners, and what a tier
 // counts removals by (TierStats::evictions, expirations, ...).

@@ -3,8 +3,10 @@
 // Default eviction policy is W-TinyLFU (a small LRU admission window in front
 // of a segmented-LRU main area, with a count-min frequency sketch deciding
 // whether a window victim may displace a main victim), as in Caffeine; plain
-// LRU is the option. Entries carry a TTL, checked lazily on get and by
-// purge_expired(). Values are shared: get() returns the stored EntryPtr.
+// LRU and a cost-aware policy (kCost: recompute cost per byte weighed with
+// frequency, and the entries' priority hints) are the options. Entries carry
+// a TTL, checked lazily on get and by purge_expired(). Values are shared:
+// get() returns the stored EntryPtr.
 //
 // Thread-safety: fully thread-safe; one mutex per shard.
 #pragma once
@@ -23,6 +25,14 @@ namespace plancache {
 enum class EvictionPolicy {
   kTinyLfu,  // W-TinyLFU (default)
   kLru,      // least recently used
+  // Cost-aware: keeps what saves the most planner time per byte --
+  // frequency x recompute cost (EntryMeta::compute_ms; 0 = unknown, counted
+  // as the shard's typical cost) / charged bytes -- in a W-TinyLFU window
+  // and admission test before a GreedyDual-Size-Frequency main area; honours
+  // EntryMeta::priority (important: cost counted 8x; temporary: evicted
+  // first). Design in src/tiers/memory/policy/cost.cc, measurements in
+  // docs/decisions.md ("Cost-aware eviction").
+  kCost,
 };
 
 struct MemoryTierOptions {

@@ -114,7 +114,9 @@ inline constexpr std::string_view kCheckpointsNamespace = "checkpoints";
 
 // validate_namespace_name (the rule for names) is in plancache/entry.h.
 
-// Parses "tinylfu" / "lru".
+// Parses "tinylfu" / "lru" / "cost".
 Result<EvictionPolicy> parse_eviction_policy(std::string_view name);
+// "tinylfu", "lru" or "cost": the name parse_eviction_policy() reads.
+std::string_view eviction_policy_name(EvictionPolicy policy);
 
 }  // namespace plancache

@@ -99,7 +99,7 @@ class MultiTierCache final : public Cache,
     const int64_t ttl = options.ttl_ms.value_or(default_ttl_for(key.ns()));
     if (ttl < 0) return Status::invalid_argument("ttl must not be negative");
     EntryPtr entry = make_entry(std::move(value), clock_->now_ms(), ttl, options.compute_ms,
-                                options.tags, options.stale_grace_ms);
+                                options.tags, options.stale_grace_ms, options.priority);
     return put_all(key, entry, tiers_.size());
   }
 

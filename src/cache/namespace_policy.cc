@@ -88,8 +88,18 @@ Result<TierKind> parse_tier_kind(std::string_view name) {
 Result<EvictionPolicy> parse_eviction_policy(std::string_view name) {
   if (name == "tinylfu" || name == "w-tinylfu") return EvictionPolicy::kTinyLfu;
   if (name == "lru") return EvictionPolicy::kLru;
+  if (name == "cost") return EvictionPolicy::kCost;
   return Status::invalid_argument("unknown eviction policy '" + std::string(name) +
-                                  "' (expected tinylfu or lru)");
+                                  "' (expected tinylfu, lru or cost)");
+}
+
+std::string_view eviction_policy_name(EvictionPolicy policy) {
+  switch (policy) {
+    case EvictionPolicy::kTinyLfu: return "tinylfu";
+    case EvictionPolicy::kLru: return "lru";
+    case EvictionPolicy::kCost: return "cost";
+  }
+  return "tinylfu";
 }
 
 }  // namespace plancache

@@ -246,7 +246,7 @@ ReadThroughOutcome ReadThroughEngine::keep(const CacheKey& key, const Flight& fl
   }
   const int64_t ttl = o.ttl_ms.value_or(policy ? policy->default_ttl_ms : options_.default_ttl_ms);
   EntryPtr entry = make_entry(std::move(computed.value), clock_.now_ms(), std::max<int64_t>(ttl, 0),
-                              o.compute_ms, o.tags, o.stale_grace_ms);
+                              o.compute_ms, o.tags, o.stale_grace_ms, o.priority);
   ReadThroughOutcome out;
   out.entry = entry;
   const bool worth = policy == nullptr || policy->worth_storing(o.compute_ms);

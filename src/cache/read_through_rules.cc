@@ -52,6 +52,7 @@ Status CacheStore::store(const CacheKey& key, const EntryPtr& entry) {
   options.tags = meta.tags;
   options.compute_ms = meta.compute_ms;
   if (meta.fresh_until_ms != 0) options.stale_grace_ms = meta.expires_ms - meta.fresh_until_ms;
+  options.priority = meta.priority;
   return cache_.put(key, entry->value, options);
 }
 

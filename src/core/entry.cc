@@ -86,7 +86,8 @@ size_t Entry::charge() const {
 }
 
 EntryPtr make_entry(BytesPtr value, int64_t now_ms, int64_t ttl_ms, uint32_t compute_ms,
-                    std::vector<std::string> tags, int64_t stale_grace_ms) {
+                    std::vector<std::string> tags, int64_t stale_grace_ms,
+                    EntryPriority priority) {
   auto entry = std::make_shared<Entry>();
   entry->value = std::move(value);
   entry->meta.created_ms = now_ms;
@@ -97,7 +98,25 @@ EntryPtr make_entry(BytesPtr value, int64_t now_ms, int64_t ttl_ms, uint32_t com
   }
   entry->meta.compute_ms = compute_ms;
   entry->meta.tags = std::move(tags);
+  entry->meta.priority = priority;
   return entry;
+}
+
+std::string_view entry_priority_name(EntryPriority priority) {
+  switch (priority) {
+    case EntryPriority::kNormal: return "normal";
+    case EntryPriority::kImportant: return "important";
+    case EntryPriority::kTemporary: return "temporary";
+  }
+  return "normal";
+}
+
+Result<EntryPriority> parse_entry_priority(std::string_view name) {
+  for (EntryPriority p :
+       {EntryPriority::kNormal, EntryPriority::kImportant, EntryPriority::kTemporary}) {
+    if (name == entry_priority_name(p)) return p;
+  }
+  return Status::invalid_argument("priority must be \"important\", \"temporary\" or \"normal\"");
 }
 
 std::string_view removal_cause_name(RemovalCause cause) {

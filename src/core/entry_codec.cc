@@ -3,6 +3,7 @@
 // Layout (all integers little-endian):
 //   "PCEN" | u8 version | u8 flags | i64 created_ms | i64 expires_ms |
 //   u32 compute_ms | [i64 fresh_until_ms, only with flag 0x02] |
+//   (flags 0x04 / 0x08: priority important / temporary; no bytes of their own)
 //   u32 key_len, key | u32 tag_count, (u32 len, tag)* |
 //   u64 value_size | u64 payload_len, payload | u64 XXH3-64 checksum
 //
@@ -32,7 +33,10 @@ constexpr char kMagic[4] = {'P', 'C', 'E', 'N'};
 constexpr uint8_t kFlagZstd = 0x01;
 // The entry may be served stale until expires_ms; fresh_until_ms follows.
 constexpr uint8_t kFlagFreshUntil = 0x02;
-constexpr uint8_t kKnownFlags = kFlagZstd | kFlagFreshUntil;
+// EntryMeta::priority: neither bit = normal; both = corrupt.
+constexpr uint8_t kFlagImportant = 0x04;
+constexpr uint8_t kFlagTemporary = 0x08;
+constexpr uint8_t kKnownFlags = kFlagZstd | kFlagFreshUntil | kFlagImportant | kFlagTemporary;
 constexpr size_t kChecksumBytes = 8;
 // magic + version + flags + created + expires + compute + key_len + tag_count
 // + value_size + payload_len + checksum.
@@ -177,6 +181,9 @@ Result<std::string_view> check_frame(std::string_view bytes) {
   if (stored != entry_checksum(body)) return corrupt("checksum mismatch");
   const auto flags = static_cast<uint8_t>(bytes[kFlagsOffset]);
   if ((flags & ~kKnownFlags) != 0) return corrupt("unknown flags " + std::to_string(flags));
+  if ((flags & kFlagImportant) != 0 && (flags & kFlagTemporary) != 0) {
+    return corrupt("both priority flags are set");
+  }
   return body;
 }
 
@@ -197,6 +204,9 @@ Result<Envelope> parse_envelope(std::string_view bytes) {
   Envelope out{EntryPeek{CacheKey("-", KeyKind::kUser, "-"), EntryMeta{}, 0}, false, {}};
   out.compressed = (flags & kFlagZstd) != 0;
   EntryMeta& meta = out.peek.meta;
+  meta.priority = (flags & kFlagImportant) != 0   ? EntryPriority::kImportant
+                  : (flags & kFlagTemporary) != 0 ? EntryPriority::kTemporary
+                                                  : EntryPriority::kNormal;
   uint32_t key_len = 0;
   std::string_view key_bytes;
   if (!r.read(&meta.created_ms) || !r.read(&meta.expires_ms) || !r.read(&meta.compute_ms) ||
@@ -247,6 +257,8 @@ Result<Bytes> encode_entry(const CacheKey& key, const Entry& entry, const CodecO
   put_le<uint8_t>(kEntryFormatVersion, &out);
   const bool has_fresh_until = entry.meta.fresh_until_ms != 0;
   uint8_t flags = has_fresh_until ? kFlagFreshUntil : 0;
+  if (entry.meta.priority == EntryPriority::kImportant) flags |= kFlagImportant;
+  if (entry.meta.priority == EntryPriority::kTemporary) flags |= kFlagTemporary;
   put_le<uint8_t>(flags, &out);  // the zstd bit is added below
   put_le<int64_t>(entry.meta.created_ms, &out);
   put_le<int64_t>(entry.meta.expires_ms, &out);

@@ -61,6 +61,12 @@ class HttpPlanner final : public Planner {
       : options_(std::move(options)), url_(std::move(url)), described_(url_.to_string()) {}
 
   Result<std::string> plan(const PlanRequest& request) override {
+    Result<PlannerAnswer> answered = plan_with_hints(request);
+    if (!answered.is_ok()) return answered.status();
+    return std::move(answered->plan);
+  }
+
+  Result<PlannerAnswer> plan_with_hints(const PlanRequest& request) override {
     try {
       return call(build_request(planner_request_body(request)));
     } catch (const std::exception& e) {
@@ -117,10 +123,10 @@ class HttpPlanner final : public Planner {
     return req;
   }
 
-  Result<std::string> call(const HttpRequestMessage& req);
+  Result<PlannerAnswer> call(const HttpRequestMessage& req);
   HttpExchangeResult attempt(Connection& conn, bool fresh, const HttpRequestMessage& req,
                              Clock::time_point deadline);
-  Result<std::string> answer(const HttpResponseMessage& res) const;
+  Result<PlannerAnswer> answer(const HttpResponseMessage& res) const;
   std::unique_ptr<Connection> take_idle();
   void give_back(std::unique_ptr<Connection> conn);
 
@@ -139,7 +145,7 @@ class HttpPlanner final : public Planner {
 // The retry loop. Bounded: every pass returns, or counts a failure (at most
 // max_retries + 1), or is the single "stale pooled connection" pass after
 // which only fresh connections are used.
-Result<std::string> HttpPlanner::call(const HttpRequestMessage& req) {
+Result<PlannerAnswer> HttpPlanner::call(const HttpRequestMessage& req) {
   const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(options_.timeout_ms);
   const std::string timed_out = "timed out after " + std::to_string(options_.timeout_ms) + " ms";
   uint32_t failures = 0;
@@ -192,12 +198,26 @@ HttpExchangeResult HttpPlanner::attempt(Connection& conn, bool fresh, const Http
   return conn.exchange(req, options_.max_answer_bytes, deadline);
 }
 
-Result<std::string> HttpPlanner::answer(const HttpResponseMessage& res) const {
+Result<PlannerAnswer> HttpPlanner::answer(const HttpResponseMessage& res) const {
   const unsigned status = res.result_int();
   if (status < 200 || status > 299) {
     return error("planner answered HTTP " + std::to_string(status) + ": " + excerpt(res.body()));
   }
-  return normalize_planner_answer(res.body(), described_);
+  PlannerAnswer out;
+  const boost::beast::string_view header(kPriorityHeader.data(), kPriorityHeader.size());
+  if (const auto hint = res.find(header); hint != res.end()) {
+    const std::string_view value(hint->value().data(), hint->value().size());
+    Result<EntryPriority> priority = parse_entry_priority(value);
+    if (!priority.is_ok()) {
+      return error("planner answered header " + std::string(kPriorityHeader) + ": '" +
+                   excerpt(value, 40) + R"(' (expected "important" or "temporary"))");
+    }
+    out.priority = *priority;
+  }
+  Result<std::string> plan = normalize_planner_answer(res.body(), described_);
+  if (!plan.is_ok()) return plan.status();
+  out.plan = std::move(plan).value();
+  return out;
 }
 
 std::unique_ptr<Connection> HttpPlanner::take_idle() {

@@ -5,7 +5,8 @@
 //
 // Two implementations:
 // - HTTP (new_http_planner): POST {"goal","context","namespace"} to a URL,
-//   the response body is the plan JSON. Connections are reused; a call has a
+//   the response body is the plan JSON (a Plancache-Priority header may
+//   add an eviction hint). Connections are reused; a call has a
 //   timeout; a connection failure (refused, reset before any answer) is
 //   retried a bounded number of times with exponential backoff. An answer
 //   that arrived (any status, any body) is never retried.
@@ -20,7 +21,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
+#include "plancache/entry.h"
 #include "plancache/status.h"
 
 namespace plancache::internal {
@@ -34,6 +37,17 @@ struct PlanRequest {
 // The JSON document sent to a planner: {"goal","context","namespace"}.
 std::string planner_request_body(const PlanRequest& request);
 
+// A plan and what the planner said about it beside the plan.
+struct PlannerAnswer {
+  std::string plan;  // compact JSON text, as Planner::plan() returns it
+  // The planner's eviction hint for the plan (stored as EntryMeta::priority).
+  EntryPriority priority = EntryPriority::kNormal;
+};
+
+// The HTTP response header a planner may set to give its plan an eviction
+// hint: "important" or "temporary" (docs/http_api.md, read-through).
+inline constexpr std::string_view kPriorityHeader = "Plancache-Priority";
+
 class Planner {
  public:
   virtual ~Planner() = default;
@@ -46,6 +60,12 @@ class Planner {
   // is not JSON, a command that exits non-zero (with the start of its
   // stderr) or is killed at its timeout.
   virtual Result<std::string> plan(const PlanRequest& request) = 0;
+
+  // plan(), with the hints the planner gave beside the plan: an HTTP
+  // planner's kPriorityHeader (another value than "important",
+  // "temporary" or "normal" is bad_gateway, naming the header). A command
+  // planner's stdout is the plan alone: the default is plan() without hints.
+  virtual Result<PlannerAnswer> plan_with_hints(const PlanRequest& request);
 
   // "http://host:port/path" or "command '<cmd>'": for log lines and errors.
   virtual std::string describe() const = 0;

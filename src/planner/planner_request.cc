@@ -54,6 +54,12 @@ std::string excerpt(std::string_view text, size_t max_bytes) {
   return printable_ascii(trimmed, max_bytes);
 }
 
+Result<PlannerAnswer> Planner::plan_with_hints(const PlanRequest& request) {
+  Result<std::string> plan = this->plan(request);
+  if (!plan.is_ok()) return plan.status();
+  return PlannerAnswer{std::move(plan).value(), EntryPriority::kNormal};
+}
+
 Status planner_cancelled(const std::string& described) {
   return Status::unavailable(described + ": cancelled: the server is stopping");
 }

@@ -112,7 +112,7 @@ Status set_eviction(LaneTable& t, const toml::node& n) {
   auto text = string(n);
   if (!text.is_ok()) return text.status();
   auto policy = parse_eviction_policy(*text);
-  if (!policy.is_ok()) return expected(R"("tinylfu" or "lru")", n);
+  if (!policy.is_ok()) return expected(R"("tinylfu", "lru" or "cost")", n);
   t.policy.memory.eviction = *policy;
   return Status::ok();
 }

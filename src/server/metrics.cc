@@ -45,7 +45,7 @@ json policy_json(const std::string& ns, const NamespacePolicies& policies) {
           {"default_ttl_s", p.default_ttl_ms / 1000},
           {"min_compute_ms", p.min_compute_ms},
           {"tiers", tier_names(p.tiers)},
-          {"eviction", p.memory.eviction == EvictionPolicy::kLru ? "lru" : "tinylfu"},
+          {"eviction", eviction_policy_name(p.memory.eviction)},
           {"compress", p.disk.compress},
           {"persistent", p.disk.persistent},
           {"shared_ttl_s", p.shared.ttl_ms / 1000}};

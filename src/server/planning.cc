@@ -56,9 +56,12 @@ ComputeFn Planning::compute_for(Planner* planner, std::string_view ns, PlanReque
     if (planner == nullptr) {
       return Status::unavailable("no planner configured for namespace '" + ns + "'");
     }
-    Result<std::string> plan = planner->plan(request);
-    if (!plan.is_ok()) return plan.status();
-    return Computed{std::make_shared<const Bytes>(std::move(plan).value()), {}, true};
+    Result<PlannerAnswer> answer = planner->plan_with_hints(request);
+    if (!answer.is_ok()) return answer.status();
+    PutOptions options;
+    options.priority = answer->priority;
+    return Computed{std::make_shared<const Bytes>(std::move(answer->plan)), std::move(options),
+                    true};
   };
 }
 

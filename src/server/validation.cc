@@ -152,6 +152,17 @@ Result<PlanFields> parse_plan_fields(const json& body) {
   return fields;
 }
 
+Result<EntryPriority> parse_priority(std::string_view text, std::string_view field) {
+  auto priority = parse_entry_priority(text);
+  if (priority.is_ok()) return priority;
+  std::string message = "'";
+  message.append(field);
+  message.append(R"(' must be "important" or "temporary" (or "normal", the default), got ')");
+  message.append(printable_ascii(text.substr(0, 64)));
+  message.append("'");
+  return Status::invalid_argument(std::move(message));
+}
+
 Result<int64_t> parse_non_negative(std::string_view text, std::string_view field, int64_t max) {
   int64_t n = -1;
   const char* end = text.data() + text.size();

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "plancache/entry.h"
 #include "plancache/status.h"
 
 namespace plancache::internal {
@@ -58,6 +59,10 @@ Status validate_tag(std::string_view tag, std::string_view field);
 
 // Parses "123" as a non-negative integer ≤ max; the error names `field`.
 Result<int64_t> parse_non_negative(std::string_view text, std::string_view field, int64_t max);
+
+// An entry's eviction hint: "important" or "temporary" ("normal", the
+// default, is accepted too); the error names `field`.
+Result<EntryPriority> parse_priority(std::string_view text, std::string_view field);
 
 // Percent-decoding of a path segment or query component ('+' is kept in
 // paths, a space in queries). nullopt on a malformed %XX escape.

@@ -84,6 +84,7 @@ class TierConformance : public ::testing::Test {
     EXPECT_EQ(got->meta.expires_ms, want->meta.expires_ms);
     EXPECT_EQ(got->meta.compute_ms, want->meta.compute_ms);
     EXPECT_EQ(got->meta.tags, want->meta.tags);
+    EXPECT_EQ(got->meta.priority, want->meta.priority);
   }
 
   std::shared_ptr<FakeClock> clock_ = std::make_shared<FakeClock>(kT0);

@@ -47,6 +47,16 @@ TYPED_TEST(TierConformance, NamespaceKindAndIdAllTellKeysApart) {
   EXPECT_EQ(this->get(plan("a", "y")), nullptr);
 }
 
+TYPED_TEST(TierConformance, PriorityHintsRoundTrip) {
+  for (EntryPriority p : {EntryPriority::kImportant, EntryPriority::kTemporary}) {
+    const CacheKey k = plan("docs", std::string(entry_priority_name(p)));
+    const EntryPtr e = make_entry(std::make_shared<const Bytes>("{}"), this->clock_->now_ms(), 0,
+                                  40, {"t"}, 0, p);
+    this->put(k, e);
+    this->expect_same(this->get(k), e);
+  }
+}
+
 TYPED_TEST(TierConformance, BigValuesRoundTrip) {
   const CacheKey k = plan("heavy", "big");
   const EntryPtr e = this->entry(std::string(1 << 20, 'z'));

@@ -55,6 +55,18 @@ struct MemoryTierFactory {
   static void settle(Tier&) {}
 };
 
+// The memory tier with the cost-aware policy (EvictionPolicy::kCost).
+struct CostMemoryTierFactory : MemoryTierFactory {
+  static constexpr const char* kName = "memory_cost";
+  static Result<std::unique_ptr<Tier>> make(std::shared_ptr<Clock> clock) {
+    MemoryTierOptions o;
+    o.clock = std::move(clock);
+    o.kept_namespaces = {"kept"};
+    o.policy = EvictionPolicy::kCost;
+    return new_memory_tier(std::move(o));
+  }
+};
+
 // Options of a fresh disk store, in a directory under /tmp that is removed
 // at exit (after every test has closed its tier).
 inline DiskTierOptions fresh_disk_options(std::shared_ptr<Clock> clock) {
@@ -160,7 +172,8 @@ struct RedisTierFactoryOf {
 using RedisTierFactory = RedisTierFactoryOf<false>;
 using RedisClusterTierFactory = RedisTierFactoryOf<true>;
 
-using TierFactories = ::testing::Types<MemoryTierFactory, DiskTierFactory, NamespacedTierFactory,
+using TierFactories = ::testing::Types<MemoryTierFactory, CostMemoryTierFactory, DiskTierFactory,
+                                       NamespacedTierFactory,
                                        WriteBehindTierFactory, RedisTierFactory,
                                        RedisClusterTierFactory>;
 

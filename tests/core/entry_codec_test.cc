@@ -40,6 +40,7 @@ void expect_same(const Entry& a, const Entry& b) {
   EXPECT_EQ(a.meta.expires_ms, b.meta.expires_ms);
   EXPECT_EQ(a.meta.compute_ms, b.meta.compute_ms);
   EXPECT_EQ(a.meta.tags, b.meta.tags);
+  EXPECT_EQ(a.meta.priority, b.meta.priority);
   ASSERT_NE(b.value, nullptr);
   EXPECT_EQ(*a.value, *b.value);
 }
@@ -149,6 +150,45 @@ TEST(EntryCodec, FreshUntilRoundTripsAndEveryTruncationIsRejected) {
   EXPECT_EQ((*plain)[5], '\0');
 }
 
+// The priority hint rides on flag bits 2 (important) and 3 (temporary):
+// no bytes of its own, so an entry without one is byte for byte the
+// envelope earlier versions wrote, and those (golden vector 1, a disk tier
+// written before priorities) decode as normal.
+TEST(EntryCodec, PriorityRoundTripsAndOldEnvelopesDecodeAsNormal) {
+  Result<Entry> old = decode_entry(from_hex(kGolden1), &kKey);
+  ASSERT_TRUE(old.is_ok()) << old.status().to_string();
+  EXPECT_EQ(old->meta.priority, EntryPriority::kNormal);
+
+  const std::pair<EntryPriority, uint8_t> cases[] = {
+      {EntryPriority::kNormal, 0x00},
+      {EntryPriority::kImportant, 0x04},
+      {EntryPriority::kTemporary, 0x08},
+  };
+  for (const auto& [priority, bit] : cases) {
+    Entry e = golden1_entry();
+    e.meta.priority = priority;
+    for (int64_t fresh_until : {int64_t{0}, int64_t{1700000001000}}) {
+      e.meta.fresh_until_ms = fresh_until;
+      for (size_t threshold : {size_t{0}, SIZE_MAX}) {
+        Result<Bytes> bytes = encode_entry(kKey, e, CodecOptions{threshold, 3});
+        ASSERT_TRUE(bytes.is_ok());
+        EXPECT_EQ(static_cast<uint8_t>((*bytes)[5]) & 0x0C, bit);
+        Result<Entry> back = decode_entry(*bytes, &kKey);
+        ASSERT_TRUE(back.is_ok()) << back.status().to_string();
+        expect_same(e, *back);
+        EXPECT_EQ(back->meta.fresh_until_ms, fresh_until);
+        Result<EntryPeek> peek = peek_entry(*bytes);
+        ASSERT_TRUE(peek.is_ok());
+        EXPECT_EQ(peek->meta.priority, priority);
+      }
+    }
+  }
+  // With no hint and no grace period: exactly the pinned bytes.
+  Result<Bytes> plain = encode_entry(kKey, golden1_entry());
+  ASSERT_TRUE(plain.is_ok());
+  EXPECT_EQ(to_hex(*plain), kGolden1);
+}
+
 TEST(EntryCodec, EncodeRejectsNullValue) {
   Entry e;
   Result<Bytes> r = encode_entry(kKey, e);
@@ -237,6 +277,11 @@ TEST(EntryCodecForged, ValidForgeryDecodes) {
   Result<Entry> r = decode_entry(ok);
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
   EXPECT_EQ(*r->value, "hi");
+  const std::string temp = Forge().header(0x08).key(kUserKey).u32(0).u64(2).u64(2).raw("hi")
+                               .sealed();
+  Result<Entry> t = decode_entry(temp);
+  ASSERT_TRUE(t.is_ok()) << t.status().to_string();
+  EXPECT_EQ(t->meta.priority, EntryPriority::kTemporary);
 }
 
 TEST(EntryCodecForged, RejectsBadFields) {
@@ -246,6 +291,10 @@ TEST(EntryCodecForged, RejectsBadFields) {
                    "unknown flag");
   expect_data_loss(Forge().header(0x80).key(kUserKey).u32(0).u64(0).u64(0).sealed(),
                    "unknown high flag");
+  expect_data_loss(Forge().header(0x10).key(kUserKey).u32(0).u64(0).u64(0).sealed(),
+                   "unknown flag past the priority bits");
+  expect_data_loss(Forge().header(0x0C).key(kUserKey).u32(0).u64(0).u64(0).sealed(),
+                   "both priority bits");
   expect_data_loss(Forge().header(0).key("nonul").u32(0).u64(0).u64(0).sealed(), "bad key");
   expect_data_loss(Forge().header(0).key(std::string("ns\0x", 4)).u32(0).u64(0).u64(0).sealed(),
                    "bad key kind");

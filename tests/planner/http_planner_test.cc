@@ -263,5 +263,33 @@ TEST(HttpPlanner, ClosesEverySocketWhenDestroyed) {
   EXPECT_EQ(testing::open_fd_count(), before);
 }
 
+// The planner's eviction hint rides on a response header beside the plan
+// (the body stays the plan itself); a value it does not know is the
+// planner's error, 502.
+TEST(HttpPlanner, PriorityHeaderIsTheHint) {
+  ScriptedPeer peer([](int fd, int) {
+    const char* headers[] = {"Plancache-Priority: important\r\n",
+                             "plancache-priority: temporary\r\n", "",
+                             "Plancache-Priority: urgent\r\n"};
+    for (const char* h : headers) {
+      if (!ScriptedPeer::read_request(fd)) return;
+      ScriptedPeer::answer(fd, R"({"steps":[1]})", h);
+    }
+  });
+  auto planner = http_planner("http://127.0.0.1:" + std::to_string(peer.port()) + "/plan");
+  for (EntryPriority want :
+       {EntryPriority::kImportant, EntryPriority::kTemporary, EntryPriority::kNormal}) {
+    Result<PlannerAnswer> answer = planner->plan_with_hints(request_for("g"));
+    ASSERT_TRUE(answer.is_ok()) << answer.status().to_string();
+    EXPECT_EQ(answer->plan, R"({"steps":[1]})");
+    EXPECT_EQ(answer->priority, want);
+  }
+  Result<PlannerAnswer> bad = planner->plan_with_hints(request_for("g"));
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kBadGateway);
+  EXPECT_TRUE(contains(bad.status().message(), "Plancache-Priority")) << bad.status().to_string();
+  EXPECT_TRUE(contains(bad.status().message(), "urgent")) << bad.status().to_string();
+}
+
 }  // namespace
 }  // namespace plancache::internal

@@ -223,9 +223,9 @@ bool ScriptedPeer::read_request(int fd) {
   }
 }
 
-void ScriptedPeer::answer(int fd, const std::string& body) {
-  write_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-                    std::to_string(body.size()) + "\r\n\r\n" + body);
+void ScriptedPeer::answer(int fd, const std::string& body, const std::string& headers) {
+  write_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + headers +
+                    "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
 }
 
 RefusingPort::RefusingPort() {

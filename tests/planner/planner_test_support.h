@@ -89,8 +89,9 @@ class ScriptedPeer {
 
   // Reads one request (head and Content-Length body); false on EOF/timeout.
   static bool read_request(int fd);
-  // Writes a 200 answer with `body`, keep-alive.
-  static void answer(int fd, const std::string& body);
+  // Writes a 200 answer with `body`, keep-alive; `headers` (each line
+  // ending in \r\n) are added to the head.
+  static void answer(int fd, const std::string& body, const std::string& headers = "");
 
  private:
   Handler on_connection_;

@@ -239,6 +239,7 @@ planner_url = "http://127.0.0.1:9000/plan"
 
 [namespaces.tools]
 planner_cmd = "plan --json"
+eviction = "cost"
 )");
   auto c = resolve(flags);
   ASSERT_TRUE(c.is_ok()) << c.status().to_string();
@@ -268,6 +269,7 @@ planner_cmd = "plan --json"
   EXPECT_EQ(c->namespace_planners.at("tools").cmd, "plan --json");
   EXPECT_EQ(c->namespace_planners.count("docs"), 0u) << "no planner of its own";
   EXPECT_EQ(p.get("tools").read_through.stale_if_error_s, 0);
+  EXPECT_EQ(p.get("tools").memory.eviction, EvictionPolicy::kCost);
   EXPECT_FALSE(p.configured("team-b"));
 }
 
@@ -348,7 +350,7 @@ TEST_F(ConfigTest, NamespaceTableErrorsNameFileTableAndKey) {
       {"[namespaces.docs]\ntiers = [\"l1\", \"l9\"]\n", {"'tiers'", "l9"}},
       {"[namespaces.docs]\ntiers = []\n", {"'tiers'", "at least one"}},
       {"[namespaces.docs]\ntiers = \"l1\"\n", {"'tiers'", "array"}},
-      {"[namespaces.docs]\neviction = \"fifo\"\n", {"'eviction'", "fifo"}},
+      {"[namespaces.docs]\neviction = \"fifo\"\n", {"'eviction'", "fifo", "\"cost\""}},
       {"[namespaces.docs]\npersistent = 1\n", {"'persistent'"}},
       {"[namespaces.docs]\nmin_compute_ms = -1\n", {"'min_compute_ms'"}},
       {"[namespaces.docs]\nstale_while_revalidate_s = -1\n", {"'stale_while_revalidate_s'"}},

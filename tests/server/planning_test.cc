@@ -126,6 +126,32 @@ TEST_F(PlanningTest, ConcurrentCallersShareOneRunAndTheResultIsStored) {
   EXPECT_EQ(planning_->stats().inflight, 0u);
 }
 
+// A planner that gives its plans an eviction hint beside the plan (as an
+// HTTP planner does with its Plancache-Priority header).
+class HintingPlanner final : public Planner {
+ public:
+  Result<std::string> plan(const PlanRequest&) override { return std::string(R"({"p":1})"); }
+  Result<PlannerAnswer> plan_with_hints(const PlanRequest&) override {
+    return PlannerAnswer{R"({"p":1})", EntryPriority::kImportant};
+  }
+  std::string describe() const override { return "hinting planner"; }
+  void cancel_all() override {}
+};
+
+TEST_F(PlanningTest, ThePlannersHintIsStoredWithThePlan) {
+  PlanningOptions options;
+  options.planner = std::make_shared<HintingPlanner>();
+  planning_ = std::make_unique<Planning>(*cache_, policies_, std::move(options));
+  Outcomes outcomes;
+  planning_->plan(key_, request(), nullptr, outcomes.sink());
+  const auto got = outcomes.wait_for(1);
+  ASSERT_NE(got[0].entry, nullptr) << got[0].error.to_string();
+  EXPECT_EQ(got[0].entry->meta.priority, EntryPriority::kImportant);
+  const Lookup stored = cache_->get(key_);
+  ASSERT_TRUE(stored.hit());
+  EXPECT_EQ(stored.entry->meta.priority, EntryPriority::kImportant);
+}
+
 TEST_F(PlanningTest, StopCancelsRunsPastTheGraceAndRefusesNewOnes) {
   const std::string gate = (dir_ / "gate").string();  // never created: the planner waits
   start(policies_, gate);

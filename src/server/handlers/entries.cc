@@ -4,8 +4,9 @@
 // The path after /v1/entries/ is split at its first '/': the namespace, then
 // the key, which may itself contain '/'. Both are percent-decoded and then
 // validated. A PUT body is any JSON value and is stored byte for byte as
-// sent; a GET answers those bytes as its body. TTL, tags and compute time
-// come from the query string: ?ttl_s=60&tags=a,b&compute_ms=120.
+// sent; a GET answers those bytes as its body. TTL, tags, compute time and
+// eviction hint come from the query string:
+// ?ttl_s=60&tags=a,b&compute_ms=120&priority=important.
 //
 // A listing shows the user keys of the namespace only (plans stored through
 // /v1/plans live in the same namespace under another key kind and are not
@@ -66,9 +67,13 @@ Result<PutOptions> query_options(std::string_view query) {
         if (comma == std::string_view::npos) break;
         rest = rest.substr(comma + 1);
       }
+    } else if (name == "priority") {
+      auto priority = parse_priority(value, "priority");
+      if (!priority.is_ok()) return priority.status();
+      options.priority = *priority;
     } else {
       return Status::invalid_argument("unknown query parameter '" + name +
-                                      "' (expected ttl_s, tags or compute_ms)");
+                                      "' (expected ttl_s, tags, compute_ms or priority)");
     }
   }
   return options;

@@ -50,7 +50,13 @@ void reply_hit(HttpResponse& res, const PlanKey& key, const Entry& entry, std::s
     if (i != 0) out += ',';
     append_json_quoted(out, entry.meta.tags[i]);
   }
-  out += "]}";
+  out += ']';
+  if (entry.meta.priority != EntryPriority::kNormal) {  // only when a hint was given
+    out += R"(,"priority":")";
+    out += entry_priority_name(entry.meta.priority);
+    out += '"';
+  }
+  out += '}';
   res.result(http::status::ok);
   res.set(http::field::content_type, "application/json");
 }
@@ -84,6 +90,13 @@ Result<PutOptions> put_options(const json& body) {
   auto tags = optional_tags(body);
   if (!tags.is_ok()) return tags.status();
   options.tags = std::move(tags).value();
+  auto priority = optional_string(body, "priority");
+  if (!priority.is_ok()) return priority.status();
+  if (*priority) {
+    auto parsed = parse_priority(**priority, "priority");
+    if (!parsed.is_ok()) return parsed.status();
+    options.priority = *parsed;
+  }
   return options;
 }
 

@@ -34,6 +34,8 @@ enum class Region : uint8_t {
   kWindow,     // W-TinyLFU admission window (also the single list of LRU)
   kProbation,  // W-TinyLFU main area, probation segment
   kProtected,  // W-TinyLFU main area, protected segment
+  kMain,       // cost policy: main area (a heap on policy_priority)
+  kTemporary,  // cost policy: EntryPriority::kTemporary entries (evicted first)
 };
 
 inline constexpr uint32_t kNotInHeap = std::numeric_limits<uint32_t>::max();
@@ -66,7 +68,10 @@ class Node {
   int64_t expires_ms = 0;  // copy of entry->meta.expires_ms (0 = never)
   NsState* ns = nullptr;   // the shard's record for the key's namespace
   Links policy;            // the eviction policy's list (see Region)
-  uint64_t policy_stamp = 0;  // the policy's move counter when last moved
+  // The policy's move counter when last moved onto a list; in the cost
+  // policy's main area (Region::kMain), the node's index in its heap.
+  uint64_t policy_stamp = 0;
+  double policy_priority = 0;  // the cost policy's priority (Region::kMain)
   Links ns_links;          // the namespace's list of nodes
   uint32_t heap_index = kNotInHeap;  // position in the expiry heap
   Region region = Region::kNone;

@@ -116,6 +116,7 @@ void run_stress(EvictionPolicy policy, uint32_t shards) {
 
 TEST(MemoryTierConcurrency, StressTinyLfu) { run_stress(EvictionPolicy::kTinyLfu, 4); }
 TEST(MemoryTierConcurrency, StressLru) { run_stress(EvictionPolicy::kLru, 2); }
+TEST(MemoryTierConcurrency, StressCost) { run_stress(EvictionPolicy::kCost, 2); }
 TEST(MemoryTierConcurrency, StressSingleShard) { run_stress(EvictionPolicy::kTinyLfu, 1); }
 
 }  // namespace

@@ -182,7 +182,8 @@ TEST(MemoryTier, PurgeExpiredSweepsEveryShardInBatches) {
 }
 
 TEST(MemoryTier, EntryBoundEvictsForSize) {
-  for (EvictionPolicy policy : {EvictionPolicy::kTinyLfu, EvictionPolicy::kLru}) {
+  for (EvictionPolicy policy :
+       {EvictionPolicy::kTinyLfu, EvictionPolicy::kLru, EvictionPolicy::kCost}) {
     MemoryTierOptions o = single_shard(100);
     o.policy = policy;
     Fixture f(o);
@@ -197,7 +198,8 @@ TEST(MemoryTier, EntryBoundEvictsForSize) {
 }
 
 TEST(MemoryTier, ByteBoundHoldsWithBigValues) {
-  for (EvictionPolicy policy : {EvictionPolicy::kTinyLfu, EvictionPolicy::kLru}) {
+  for (EvictionPolicy policy :
+       {EvictionPolicy::kTinyLfu, EvictionPolicy::kLru, EvictionPolicy::kCost}) {
     MemoryTierOptions o = single_shard(0, 64 * 1024);
     o.policy = policy;
     Fixture f(o);

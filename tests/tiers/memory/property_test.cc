@@ -338,11 +338,14 @@ INSTANTIATE_TEST_SUITE_P(Policies, PropertyTest,
                          ::testing::Values(Config{EvictionPolicy::kTinyLfu, 1},
                                            Config{EvictionPolicy::kTinyLfu, 4},
                                            Config{EvictionPolicy::kLru, 1},
-                                           Config{EvictionPolicy::kLru, 4}),
+                                           Config{EvictionPolicy::kLru, 4},
+                                           Config{EvictionPolicy::kCost, 1},
+                                           Config{EvictionPolicy::kCost, 4}),
                          [](const auto& param_info) {
-                           return std::string(param_info.param.policy == EvictionPolicy::kLru
-                                                  ? "Lru"
-                                                  : "TinyLfu") +
+                           const EvictionPolicy p = param_info.param.policy;
+                           return std::string(p == EvictionPolicy::kLru    ? "Lru"
+                                              : p == EvictionPolicy::kCost ? "Cost"
+                                                                           : "TinyLfu") +
                                   std::to_string(param_info.param.shards) + "Shards";
                          });
 

@@ -5,8 +5,8 @@
 // (on_remove); the policy keeps its lists and the shard's size accounting,
 // and on evict_to_fit() picks the victims that bring the shard back within
 // its Budget, handing each to the EvictionSink (which unlinks it, calling
-// on_remove). Two policies: W-TinyLFU (policy/tinylfu.h, the default) and
-// plain LRU (policy/lru.h).
+// on_remove). Three policies: W-TinyLFU (policy/tinylfu.h, the default),
+// plain LRU (policy/lru.h) and the cost-aware one (policy/cost.h).
 //
 // Thread-safety: none; every call is made with the shard mutex held, except
 // prefetch() (see there).
@@ -109,11 +109,22 @@ class Policy {
   uint64_t moves_ = 0;  // nodes pushed onto a list so far
 };
 
-// Tuning of W-TinyLFU; the defaults are Caffeine's.
+// The variants of EvictionPolicy::kCost measured in docs/decisions.md
+// ("Cost-aware eviction"). The tier always uses the default; the others are
+// kept for the measurement tool (tests/tiers/memory/cost_replay.cc).
+enum class CostVariant {
+  kWindowGdsf,          // policy/cost.h: the choice
+  kWindowGdsfNoShadow,  // the same without the shadow-LRU check
+  kGdsf,                // plain GreedyDual-Size-Frequency (policy/gdsf.cc)
+};
+
+// Tuning of W-TinyLFU (and of the cost policy, which shares its window and
+// hill climber); the defaults are Caffeine's.
 struct TinyLfuConfig {
   double initial_window = 0.01;  // share of the budget given to the window
   bool adaptive_window = true;   // hill-climb the window size
   uint64_t seed = 1;             // for the hash-flooding admission coin
+  CostVariant cost_variant = CostVariant::kWindowGdsf;  // kCost only
 };
 
 std::unique_ptr<Policy> make_policy(EvictionPolicy kind, Budget budget,

@@ -134,6 +134,8 @@ void TinyLfuPolicy::on_access(Node* node) {
       touch(protected_, node);
       break;
     case Region::kNone:
+    case Region::kMain:  // other policies' regions
+    case Region::kTemporary:
       break;
   }
 }
@@ -161,6 +163,8 @@ void TinyLfuPolicy::on_remove(Node* node) {
       take_from(protected_size_, node);
       break;
     case Region::kNone:
+    case Region::kMain:  // other policies' regions
+    case Region::kTemporary:
       return;
   }
   node->region = Region::kNone;
