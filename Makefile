@@ -6,7 +6,7 @@ ASAN_DIR    ?= build/asan
 FUZZ_SECONDS ?= 30
 ARGS ?=
 
-.PHONY: all deps build run test test-release test-asan fuzz bench bench-micro bench-http bench-http-l2 bench-http-rt bench-http-shared bench-shared-propagation bench-shared-frozen bench-rss bench-peers clean format
+.PHONY: all deps build run test test-release test-asan fuzz bench bench-micro bench-http bench-http-l2 bench-http-rt bench-http-shared bench-shared-propagation bench-shared-frozen bench-rss bench-peers bench-hitrate clean format
 
 all: build
 
@@ -76,6 +76,12 @@ bench-rss: build
 
 bench-peers: build
 	@bench/peers/caffeine.sh $(RELEASE_DIR)
+
+# Hit rates on ../shared/traces and synthetic Zipf beside Caffeine and the optimum, and
+# planner-seconds saved on the cost-bearing workloads (docs/benchmarks.md); Markdown on stdout.
+HITRATE_ARGS ?=
+bench-hitrate: build
+	@/usr/bin/python3 bench/hitrate.py --binary $(RELEASE_DIR)/plancache $(HITRATE_ARGS)
 
 format:
 	@find include src tests bench fuzz -name '*.h' -o -name '*.cc' | xargs clang-format -i

@@ -183,6 +183,7 @@ Result<Runtime> compose(const server::ServerConfig& config) {
     if (!log.is_ok()) return log.status();
     runtime.access_log = std::move(log).value();
   }
+  runtime.background = std::make_unique<boost::asio::thread_pool>(1);
   return runtime;
 }
 

@@ -43,8 +43,11 @@ struct Runtime {
   // POST /v1/plans/lease's waiting room, over planning's engine. Never
   // null. Declared after `planning`: destroyed first.
   std::unique_ptr<PlanLeases> leases;
-  // --access-log; null when off. Last: destroyed first (written out).
+  // --access-log; null when off. Destroyed after `background`'s jobs.
   std::unique_ptr<AccessLog> access_log;
+  // One thread for slow read-only jobs (GET /v1/advice). Never null. Last:
+  // joined first, so no job outlives what it reads.
+  std::unique_ptr<boost::asio::thread_pool> background;
 };
 
 // Builds the Runtime of `config`. config.namespaces may be null (an

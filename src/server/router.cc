@@ -23,6 +23,7 @@ constexpr std::array<RouteInfo, kRouteCount> kRoutes = {{
     {"clear", Guard::kAdmin, "POST", {verb::post, verb::unknown, verb::unknown}},
     {"evict", Guard::kAdmin, "POST", {verb::post, verb::unknown, verb::unknown}},
     {"stats", Guard::kApi, "GET", {verb::get, verb::unknown, verb::unknown}},
+    {"advice", Guard::kApi, "GET", {verb::get, verb::unknown, verb::unknown}},
     {"metrics", Guard::kApi, "GET", {verb::get, verb::unknown, verb::unknown}},
     {"healthz", Guard::kNone, "GET", {verb::get, verb::unknown, verb::unknown}},
     {"readyz", Guard::kNone, "GET", {verb::get, verb::unknown, verb::unknown}},
@@ -48,6 +49,7 @@ RouteMatch match_route(std::string_view path) {
     return {Route::kStats, {}};
   }
   if (path == "/metrics") return {Route::kMetrics, {}};
+  if (path == "/v1/advice") return {Route::kAdvice, {}};
   if (path == "/healthz") return {Route::kHealthz, {}};
   if (path == "/readyz") return {Route::kReadyz, {}};
   return {Route::kNotFound, {}};

@@ -23,13 +23,14 @@ enum class Route : unsigned char {
   kClear,        // POST /v1/clear (admin)
   kEvict,        // POST /v1/evict (admin)
   kStats,        // GET /v1/stats, /api/plan-cache/stats, /api/cache/stats
+  kAdvice,       // GET /v1/advice
   kMetrics,      // GET /metrics
   kHealthz,      // GET /healthz
   kReadyz,       // GET /readyz
   kNotFound,     // anything else
   kUnparsed,     // not an HTTP request we could read (malformed, too large)
 };
-inline constexpr size_t kRouteCount = 13;
+inline constexpr size_t kRouteCount = 14;
 
 enum class Guard : unsigned char {
   kNone,   // /healthz, /readyz

@@ -59,7 +59,9 @@ Service::Service(Runtime& runtime, const server::ServerConfig& config, HttpCount
             .planning = runtime.planning.get(),
             .stats_max_namespaces = config.stats_max_namespaces,
             .started_ns = runtime.cache->clock().monotonic_ns(),
-            .draining = draining} {}
+            .draining = draining,
+            .access_log = runtime.access_log.get(),
+            .background = runtime.background.get()} {}
 
 bool Service::handle(const HttpRequest& req, HttpResponse& res, const DeferFn& open_channel) {
   const std::string_view target(req.target().data(), req.target().size());
@@ -140,6 +142,8 @@ void Service::dispatch(Route route, Call& call) {
         return handle_stats(info_, call);
       case Route::kMetrics:
         return handle_metrics(info_, call);
+      case Route::kAdvice:
+        return handle_advice(info_, call);
       case Route::kHealthz:
         return handle_healthz(call);
       case Route::kReadyz:

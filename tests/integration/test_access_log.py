@@ -79,5 +79,57 @@ class AccessLog(unittest.TestCase):
         self.assertIn("/nonexistent-dir/x.jsonl", out)
 
 
+class Advice(unittest.TestCase):
+    """GET /v1/advice and `plancache stats --recommend` over a real log."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="plancache-advice-")
+        self.path = os.path.join(self.dir, "access.jsonl")
+
+    def test_advice_from_the_servers_own_log(self):
+        with Server(args=["--access-log", self.path, "--access-log-sample", "1"]) as s:
+            # 50 hot plans asked 6 times each, and 100 asked once.
+            for round_ in range(6):
+                for i in range(50):
+                    body = {"goal": "hot %d" % i, "namespace": "docs"}
+                    if s.request("POST", "/v1/plans/lookup", body).status == 404:
+                        body.update({"plan": [i], "compute_ms": 2000})
+                        s.request("PUT", "/v1/plans", body)
+                for i in range(round_ * 20, round_ * 20 + 20):
+                    s.request("POST", "/v1/plans/lookup", {"goal": "once %d" % i,
+                                                            "namespace": "docs"})
+            wait_until(lambda: len(lines(self.path)) == 6 * 50 + 50 + 120, "the log written")
+            r = s.request("GET", "/v1/advice")
+            self.assertEqual(r.status, 200, r.body)
+            doc = r.json()
+            self.assertEqual(doc["access_log"]["lines"], 470)
+            lane = next(l for l in doc["lanes"] if l["namespace"] == "docs")
+            self.assertEqual(lane["sampled_requests"], 420)
+            self.assertEqual(lane["sampled_keys"], 170)
+            self.assertGreaterEqual(lane["size"]["max_entries"], 50)
+            self.assertLess(lane["size"]["max_entries"], 170)
+            self.assertAlmostEqual(lane["size"]["hit_rate"], 250 / 420, delta=0.05)
+            self.assertIn("knee", lane["size"]["basis"])
+            self.assertGreater(lane["planner_seconds_saved_per_day"], 0)
+            self.assertIn(lane["policy"]["eviction"], ("tinylfu", "lru", "cost"))
+            self.assertIn("now", lane)
+            self.assertEqual(s.request("GET", "/v1/advice?target=2").status, 400)
+            self.assertEqual(s.request("GET", "/v1/advice?size=1").status, 400)
+            cli = harness.run_cli(["stats", "--recommend", "--format", "table",
+                                   "--server", "http://127.0.0.1:%d" % s.port])
+            self.assertEqual(cli.code, 0, cli)
+            self.assertIn("lane docs", cli.out)
+            self.assertIn("L1 size", cli.out)
+            self.assertIn("planner-seconds a day", cli.out)
+            cli = harness.run_cli(["stats", "--target", "0.5",
+                                   "--server", "http://127.0.0.1:%d" % s.port])
+            self.assertEqual(cli.code, 2, cli)
+
+    def test_without_an_access_log_advice_says_how_to_get_one(self):
+        with Server() as s:
+            r = s.request("GET", "/v1/advice")
+            self.assertEqual(r.status, 409, r.body)
+            self.assertIn("--access-log", r.json()["error"]["message"])
+
 if __name__ == "__main__":
     harness.main()

@@ -17,5 +17,6 @@ Command add_invalidate_command(CLI::App& root);  // commands/invalidate.cc
 Command add_clear_command(CLI::App& root);       // commands/clear.cc
 Command add_checkpoint_command(CLI::App& root);  // commands/checkpoint.cc
 Command add_warm_command(CLI::App& root);        // commands/warm.cc
+Command add_simulate_command(CLI::App& root);    // commands/simulate.cc
 
 }  // namespace plancache::cli

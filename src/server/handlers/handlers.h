@@ -67,6 +67,8 @@ struct InfoHandlers {
   size_t stats_max_namespaces;
   int64_t started_ns;  // Clock::monotonic_ns at start
   const DrainFlag& draining;
+  const AccessLog* access_log;            // null when off
+  boost::asio::thread_pool* background;  // slow read-only work (advice)
 };
 
 struct Call {
@@ -120,6 +122,7 @@ void handle_evict(Cache& cache, Call& call);
 void handle_stats(const InfoHandlers& h, Call& call);
 void handle_metrics(const InfoHandlers& h, Call& call);
 void handle_healthz(Call& call);
+void handle_advice(const InfoHandlers& h, Call& call);  // GET /v1/advice
 void handle_readyz(const InfoHandlers& h, Call& call);
 
 }  // namespace plancache::internal
