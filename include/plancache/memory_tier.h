@@ -45,7 +45,7 @@ struct MemoryTierOptions {
   // Default: 256 MiB.
   uint64_t max_bytes = 256ull << 20;
   // Number of shards, rounded up to a power of two; 0 = 16 per hardware thread,
-  // fewer when a shard would get under 64 entries or 4 MiB.
+  // fewer when a shard would get under 1,024 entries or 4 MiB.
   // Default: 0.
   uint32_t shards = 0;
   // Default: kTinyLfu.

@@ -6,9 +6,10 @@
 // entry and byte budgets are split evenly (the remainder spread over the
 // first shards), so the tier's bounds are the sum of the shards' and hold
 // exactly. The automatic shard count is 16 per hardware thread, halved while
-// a shard would get fewer than 64 entries or 4 MiB: small tiers get few
-// shards, so that per-shard W-TinyLFU still sees enough keys and an entry is
-// rarely refused for being larger than one shard's byte budget.
+// a shard would get fewer than 1,024 entries or 4 MiB: small tiers get few
+// shards, so that per-shard W-TinyLFU still sees enough keys (split 8 ways, a
+// 1,000-entry lane lost up to 6 points of hit rate: docs/decisions.md) and an
+// entry is rarely refused for being larger than one shard's byte budget.
 //
 // Listener. Shards return removed nodes instead of destroying them; the tier
 // calls the listener for each after the shard lock is released, then frees
@@ -36,7 +37,7 @@ namespace internal {
 namespace {
 
 constexpr uint32_t kMaxShards = 1u << 16;
-constexpr uint64_t kMinEntriesPerShard = 64;
+constexpr uint64_t kMinEntriesPerShard = 1024;
 constexpr uint64_t kMinBytesPerShard = 4ull << 20;
 constexpr uint64_t kPurgeBatch = 256;
 
