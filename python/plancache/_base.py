@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from . import _protocol
 from .errors import PlancacheError, UnavailableError
+from .types import PutResult
 
 logger = logging.getLogger("plancache")
 """The logger of the package; fail-open events are logged here at WARNING."""
@@ -69,6 +70,20 @@ class ClientBase:
         if token:
             headers["Authorization"] = "Bearer " + token
         return headers
+
+    def _fail_open_or_raise(self, what: str, error: PlancacheError) -> None:
+        """The fail-open rule: an outage is counted and logged when `fail_open`;
+        anything else (or fail_open False) is raised. Call inside `except`."""
+        if not (self.fail_open and is_outage(error)):
+            raise error
+        self._note_fail_open(what, error)
+
+    @staticmethod
+    def _note_leased_put(done: "PutResult", goal: str, compute_ms: int, lease_s: float) -> None:
+        """Logs a holder's PUT that came after its lease lapsed (not stored)."""
+        if done.reason == "lease_lost":
+            logger.warning("plancache lease on %r lapsed while computing (%d ms, lease %.1f s); "
+                           "the result was not stored", goal, compute_ms, lease_s)
 
     def _note_fail_open(self, what: str, error: PlancacheError) -> None:
         with self._count_lock:

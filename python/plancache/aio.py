@@ -15,7 +15,7 @@ from typing import (Any, AsyncIterator, Awaitable, Callable, Iterable, List, Opt
 
 from . import _protocol
 from ._aio_http import Connection, ProtocolError
-from ._base import DEFAULT_URL, ClientBase, is_outage, logger
+from ._base import DEFAULT_URL, ClientBase, logger
 from .errors import PlancacheError, error_from_reply
 from .types import Entry, EntryList, Event, Hit, PlanResult, PutResult
 
@@ -128,9 +128,7 @@ class AsyncClient(ClientBase):
         try:
             return await self._run(_protocol.lookup(goal, context, namespace))
         except PlancacheError as e:
-            if not (self.fail_open and is_outage(e)):
-                raise
-            self._note_fail_open("lookup", e)
+            self._fail_open_or_raise("lookup", e)
             return None
 
     async def put(self, goal: str, plan: Any, context: Any = None,
@@ -210,9 +208,7 @@ class AsyncClient(ClientBase):
             try:
                 answer = await self._run(ask, timeout_s=wait_s + self.timeout_s)
             except PlancacheError as e:
-                if not (self.fail_open and is_outage(e)):
-                    raise
-                self._note_fail_open("get_or_compute", e)
+                self._fail_open_or_raise("get_or_compute", e)
                 return await _call(compute)
             if answer.status == "hit":
                 return answer.hit.plan  # type: ignore[union-attr]
@@ -238,22 +234,17 @@ class AsyncClient(ClientBase):
         try:
             value = await _call(compute)
         except BaseException:
-            renewer.cancel()
+            renewer.cancel()  # before the give-back: no renewal after it
             await self._give_back(goal, context, namespace, token)
             raise
-        finally:
-            renewer.cancel()
+        renewer.cancel()
         compute_ms = int(round((time.monotonic() - start) * 1000))
         try:
             done = await self._run(_protocol.put_leased(goal, value, context, namespace, ttl_s,
                                                         tags, compute_ms, token))
-            if done.reason == "lease_lost":
-                logger.warning("plancache lease on %r lapsed while computing (%d ms, lease "
-                               "%.1f s); the result was not stored", goal, compute_ms, lease_s)
+            self._note_leased_put(done, goal, compute_ms, lease_s)
         except PlancacheError as e:
-            if not (self.fail_open and is_outage(e)):
-                raise
-            self._note_fail_open("get_or_compute put", e)
+            self._fail_open_or_raise("get_or_compute put", e)
         return value
 
     async def _give_back(self, goal: str, context: Any, namespace: Optional[str],

@@ -15,7 +15,7 @@ import time
 from typing import Any, Callable, Iterable, Iterator, List, Optional, Tuple, TypeVar
 
 from . import _protocol
-from ._base import DEFAULT_URL, ClientBase, is_outage, logger
+from ._base import DEFAULT_URL, ClientBase, logger
 from .errors import PlancacheError, error_from_reply
 from .types import Entry, EntryList, Event, Hit, PlanResult, PutResult
 
@@ -142,9 +142,7 @@ class Client(ClientBase):
         try:
             return self._run(_protocol.lookup(goal, context, namespace))
         except PlancacheError as e:
-            if not (self.fail_open and is_outage(e)):
-                raise
-            self._note_fail_open("lookup", e)
+            self._fail_open_or_raise("lookup", e)
             return None
 
     def put(self, goal: str, plan: Any, context: Any = None, namespace: Optional[str] = None,
@@ -228,9 +226,7 @@ class Client(ClientBase):
             try:
                 answer = self._run(ask, timeout_s=wait_s + self.timeout_s)
             except PlancacheError as e:
-                if not (self.fail_open and is_outage(e)):
-                    raise
-                self._note_fail_open("get_or_compute", e)
+                self._fail_open_or_raise("get_or_compute", e)
                 return compute()
             if answer.status == "hit":
                 return answer.hit.plan  # type: ignore[union-attr]
@@ -258,22 +254,17 @@ class Client(ClientBase):
         try:
             value = compute()
         except BaseException:
-            stop.set()
+            stop.set()  # before the give-back: no renewal after it
             self._give_back(goal, context, namespace, token)
             raise
-        finally:
-            stop.set()
+        stop.set()
         compute_ms = int(round((time.monotonic() - start) * 1000))
         try:
             done = self._run(_protocol.put_leased(goal, value, context, namespace, ttl_s, tags,
                                                   compute_ms, token))
-            if done.reason == "lease_lost":
-                logger.warning("plancache lease on %r lapsed while computing (%d ms, lease "
-                               "%.1f s); the result was not stored", goal, compute_ms, lease_s)
+            self._note_leased_put(done, goal, compute_ms, lease_s)
         except PlancacheError as e:
-            if not (self.fail_open and is_outage(e)):
-                raise
-            self._note_fail_open("get_or_compute put", e)
+            self._fail_open_or_raise("get_or_compute put", e)
         return value
 
     def _give_back(self, goal: str, context: Any, namespace: Optional[str], token: str) -> None:

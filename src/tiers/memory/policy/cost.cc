@@ -188,12 +188,18 @@ void CostPolicy::on_access(Node* node) {
   sketch_.increment(node->hash);
   last_hit_cost_ = model_.cost(node);
   shadow_read(node, true);
+  reposition(node);
+}
+
+// A used node moves up its list, or (main area) takes its new priority; the
+// heap key follows lazily.
+void CostPolicy::reposition(Node* node) {
   switch (node->region) {
     case Region::kWindow:
       touch(window_, node);
       break;
     case Region::kMain:
-      node->policy_priority = inflation_ + value(node);  // the heap key follows lazily
+      node->policy_priority = inflation_ + value(node);
       break;
     case Region::kTemporary:
       touch(temporary_, node);
@@ -222,22 +228,10 @@ void CostPolicy::on_update(Node* node, uint64_t old_charge) {
     return;
   }
   account_recharge(old_charge, node->charge);
-  switch (node->region) {
-    case Region::kWindow:
-      window_size_.bytes = window_size_.bytes - old_charge + node->charge;
-      touch(window_, node);
-      break;
-    case Region::kMain:
-      node->policy_priority = inflation_ + value(node);
-      break;
-    case Region::kTemporary:
-      touch(temporary_, node);
-      break;
-    case Region::kNone:
-    case Region::kProbation:
-    case Region::kProtected:
-      break;
+  if (node->region == Region::kWindow) {
+    window_size_.bytes = window_size_.bytes - old_charge + node->charge;
   }
+  reposition(node);
 }
 
 void CostPolicy::on_remove(Node* node) {

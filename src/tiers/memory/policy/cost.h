@@ -67,6 +67,7 @@ class CostPolicy final : public Policy {
   const CostModel& model() const { return model_; }
 
  private:
+  void reposition(Node* node);
   // Entry and byte amounts of a region or of its limit.
   struct Amount {
     uint64_t entries = 0;
