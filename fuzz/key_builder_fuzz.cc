@@ -4,7 +4,8 @@
 // Properties checked (a violation aborts):
 //  - no crash, over-read or unbounded recursion (ASan/UBSan);
 //  - canonical(canonical(x)) == canonical(x), and the canonical text is valid
-//    UTF-8 that nlohmann parses back;
+//    UTF-8 that nlohmann parses back, without and with lane key rules (set
+//    arrays sorted, lane ignored fields);
 //  - normalize(normalize(g)) == normalize(g), and a normalised goal is
 //    non-empty valid UTF-8 with no leading, trailing or doubled space;
 //  - plan_key succeeds exactly when both pieces do, and is deterministic.
@@ -34,20 +35,30 @@ const plancache::KeyBuilder& builder() {
   return b;
 }
 
-void check_context(std::string_view input) {
-  auto canonical = builder().canonical_context(input);
+// A lane with key rules (version-2 keys): set arrays by text and by member.
+const plancache::KeyBuilder& rules_builder() {
+  static const plancache::KeyBuilder b(plancache::KeyBuilderOptions{
+      .hash = plancache::HashAlgorithm::kXxh3_128,
+      .ignored_fields = {"ts"},
+      .lane_rules = {.ignored_fields = {"ignored"}, .set_arrays = {{"a", ""}, {"b", "k"}}}});
+  return b;
+}
+
+void check_context(const plancache::KeyBuilder& b, std::string_view input) {
+  auto canonical = b.canonical_context(input);
   if (!canonical.is_ok()) {
     check(canonical.status().code() == plancache::StatusCode::kInvalidArgument,
           "bad context is invalid_argument");
     return;
   }
   check(plancache::internal::is_valid_utf8(*canonical), "canonical context is UTF-8");
-  auto again = builder().canonical_context(*canonical);
+  auto again = b.canonical_context(*canonical);
   check(again.is_ok(), "canonical context re-parses");
   check(*again == *canonical, "canonicalisation is idempotent");
   auto parsed = plancache::internal::parse_json(*canonical);
   check(parsed.is_ok(), "canonical context parses");
-  auto from_parsed = plancache::internal::canonical_json(*parsed, builder().options().ignored_fields);
+  auto from_parsed = plancache::internal::canonical_json(*parsed, b.ignored_fields(),
+                                                         &b.options().lane_rules.set_arrays);
   check(from_parsed.is_ok() && *from_parsed == *canonical, "parsed overload agrees");
 }
 
@@ -70,7 +81,8 @@ void check_goal(std::string_view input) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  check_context(input);
+  check_context(builder(), input);
+  check_context(rules_builder(), input);
   check_goal(input);
   auto k1 = builder().plan_key("ns", input, input);
   const bool pieces_ok =

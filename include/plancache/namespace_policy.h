@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "plancache/key_builder.h"
 #include "plancache/memory_tier.h"
 #include "plancache/status.h"
 #include "plancache/tier.h"
@@ -79,6 +80,10 @@ struct NamespacePolicy {
   // old PLAN_CACHE_MIN_GEN_TIME), whoever computed it. Default: 0 (always).
   int64_t min_compute_ms = 0;
 
+  // The key builder's part: the lane's own rules for plan-key contexts
+  // (set arrays, ignored fields added to the server-wide ones). Not empty:
+  // the lane's keys are of key format version 2. Default: none.
+  KeyRules keys;
   MemoryLanePolicy memory;
   DiskLanePolicy disk;
   SharedLanePolicy shared;
@@ -97,7 +102,8 @@ class NamespacePolicies {
 
   // Adds or replaces the policy of `name`.
   // Errors: invalid_argument for a bad name (see validate_namespace_name) or
-  // policy (negative TTL, min compute time or stale periods, no tier).
+  // policy (negative TTL, min compute time or stale periods, no tier, key
+  // rules that validate_key_rules refuses).
   Status set(const std::string& name, NamespacePolicy policy);
 
   // The policy of `ns`: its own when configured, else the default one.

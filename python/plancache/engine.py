@@ -30,7 +30,7 @@ _loads = json.loads
 _RAW = (bytes, bytearray, memoryview)
 
 _LANE_KEYS = ("max_entries", "max_bytes", "eviction", "default_ttl_s", "min_compute_ms",
-              "tiers", "compress")
+              "tiers", "compress", "key_ignored_fields", "key_set_arrays")
 
 
 class EngineError(RuntimeError):
@@ -121,6 +121,31 @@ def _count(value: Any, what: str) -> int:
     return value
 
 
+def _member_names(value: Any, what: str) -> List[str]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise TypeError("%s must be a list of member names (str)" % what)
+    for name in value:
+        if not isinstance(name, str):
+            raise TypeError("%s: expected a member name (str), got %r" % (what, name))
+        if not name:
+            raise ValueError("%s: empty member name" % what)
+    return list(value)
+
+
+def _set_arrays(value: Any, what: str) -> Dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise TypeError('%s must be a dict of {array member: sort member} (e.g. '
+                        '{"plays": "name"}), not %s' % (what, type(value).__name__))
+    for name, member in value.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError("%s: array member names must be non-empty str, got %r"
+                             % (what, name))
+        if not isinstance(member, str):
+            raise TypeError('%s[%r]: expected the sort member (str, "" = the whole element), '
+                            "got %r" % (what, name, member))
+    return dict(value)
+
+
 def _lane_options(native: Any, name: str, table: Mapping[str, Any]) -> Any:
     """One `lanes` table as the native LaneOptions (types and ranges checked here)."""
     where = "lanes[%r]" % (name,)
@@ -149,6 +174,10 @@ def _lane_options(native: Any, name: str, table: Mapping[str, Any]) -> Any:
             if not isinstance(value, bool):
                 raise TypeError("%s must be True or False" % what)
             lane.compress = value
+        elif key == "key_ignored_fields":
+            lane.key_ignored_fields = _member_names(value, what)
+        elif key == "key_set_arrays":
+            lane.key_set_arrays = _set_arrays(value, what)
         else:
             raise ValueError("%s: unknown key %r (expected one of %s)"
                              % (where, key, ", ".join(_LANE_KEYS)))
@@ -179,9 +208,13 @@ class Engine:
       max_bytes, eviction (its own L1), default_ttl_s, min_compute_ms (a
       computed value is stored only when computing it took at least this
       long), tiers (["l1"], ["l2"] or both), compress (large values
-      compressed on disk). A table overrides the preset of that name (docs,
-      standard, heavy, checkpoints; default = the settings above) or, for a
-      new name, the built-in default policy.
+      compressed on disk), key_ignored_fields (context members this lane's
+      keys ignore, on top of ignored_fields), key_set_arrays ({array member:
+      sort member}: arrays under those members are sets, sorted by the sort
+      member's canonical text, "" = by the element's; keys of such lanes are
+      of key format version 2, docs/key_format.md §6). A table overrides the
+      preset of that name (docs, standard, heavy, checkpoints; default = the
+      settings above) or, for a new name, the built-in default policy.
     - max_value_bytes: largest value stored (EngineError
       `resource_exhausted` above it); 0 = no bound.
     - hash ("sha256" | "xxh3-128"), ignored_fields (context member names
@@ -243,8 +276,8 @@ class Engine:
                 namespace: str = "default") -> str:
         """The plan key of (namespace, goal, context) by the C++ key builder, as hex.
 
-        With the default hash it equals `plancache.key_for` and the server's
-        `"key"`. Raises ValueError for an empty goal, a bad namespace, a
+        With the default hash it equals `plancache.key_for` (given the same
+        ignored fields and lane key rules) and the server's `"key"`. Raises ValueError for an empty goal, a bad namespace, a
         context that is not JSON.
         """
         return self._native.key_for(namespace, goal, _context(context))

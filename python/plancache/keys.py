@@ -1,4 +1,4 @@
-"""The plan key of plancache, computed in Python (key format version 1).
+"""The plan key of plancache, computed in Python (key format versions 1 and 2).
 
 `key_for(goal, context, namespace)` returns the same 64-hex-digit key the
 server answers for the same plan (`"key"` of every plan endpoint), following
@@ -8,9 +8,15 @@ docs/key_format.md byte for byte:
    `White_Space` code points replaced by one space, trimmed, never truncated;
 2. context: the canonical JSON text (no whitespace, object members sorted by
    the UTF-8 bytes of their names, RFC 8785 strings and numbers, integers of
-   int64/uint64 exact);
+   int64/uint64 exact; the server's `ignored_context_fields` dropped);
 3. key material `"plancache-key-v1\\n"` + netstring(namespace) +
    netstring(goal) + netstring(context), hashed with SHA-256.
+
+For a lane with key rules of its own (`key_ignored_fields`,
+`key_set_arrays` in its `[namespaces.<name>]` table), pass them too: the
+context then drops those members as well and sorts its set arrays, and the
+key material is version 2 (`"plancache-key-v2\\n"`, the same three
+netstrings, then netstring(the rules' canonical text); docs/key_format.md §6).
 
 Only the `sha256` digest (the server's default `--hash`) is available: the
 standard library has no XXH3.
@@ -23,19 +29,24 @@ import math
 import re
 import unicodedata
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 __all__ = [
     "KEY_FORMAT_VERSION",
+    "KEY_FORMAT_VERSION_WITH_RULES",
     "key_for",
     "key_material",
+    "rules_text",
     "normalize_goal",
     "canonical_json",
     "validate_namespace",
 ]
 
 KEY_FORMAT_VERSION = 1
-"""The key format these functions implement (`kKeyFormatVersion`)."""
+"""The key format of keys without lane rules (`kKeyFormatVersion`)."""
+
+KEY_FORMAT_VERSION_WITH_RULES = 2
+"""The key format of keys with lane rules (`kKeyFormatVersionWithRules`)."""
 
 MAX_CONTEXT_DEPTH = 128
 """Deepest nesting of arrays and objects a context may have (`[[1]]` is 2)."""
@@ -119,7 +130,20 @@ def _string(text: str) -> str:
     return '"' + _NEEDS_ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], text) + '"'
 
 
-def _write(value: Any, depth: int, out: list[str]) -> None:
+class _Rules:
+    """What the canonical text drops (member names) and sorts (set arrays)."""
+
+    __slots__ = ("ignored", "sets")
+
+    def __init__(self, ignored: Iterable[str] = (), sets: Optional[Mapping[str, str]] = None):
+        self.ignored = frozenset(ignored)
+        self.sets = dict(sets or {})
+
+
+_NO_RULES = _Rules()
+
+
+def _write(value: Any, depth: int, out: list[str], rules: _Rules = _NO_RULES) -> None:
     if value is None:
         out.append("null")
     elif value is True:
@@ -147,35 +171,80 @@ def _write(value: Any, depth: int, out: list[str]) -> None:
         for i, item in enumerate(value):
             if i:
                 out.append(",")
-            _write(item, depth + 1, out)
+            _write(item, depth + 1, out, rules)
         out.append("]")
     elif isinstance(value, dict):
-        if depth >= MAX_CONTEXT_DEPTH:
-            raise ValueError("context nests deeper than %d levels" % MAX_CONTEXT_DEPTH)
-        for name in value:
-            if not isinstance(name, str):
-                raise TypeError("context object keys must be str, not %s" % type(name).__name__)
-        out.append("{")
-        for i, name in enumerate(sorted(value, key=lambda s: _utf8(s, "context key"))):
-            if i:
-                out.append(",")
-            out.append(_string(name))
-            out.append(":")
-            _write(value[name], depth + 1, out)
-        out.append("}")
+        _write_object(value, depth, out, rules)
     else:
         raise TypeError("context value of type %s is not JSON" % type(value).__name__)
 
 
-def canonical_json(value: Any) -> str:
+def _write_object(value: dict, depth: int, out: list[str], rules: _Rules) -> None:
+    if depth >= MAX_CONTEXT_DEPTH:
+        raise ValueError("context nests deeper than %d levels" % MAX_CONTEXT_DEPTH)
+    for name in value:
+        if not isinstance(name, str):
+            raise TypeError("context object keys must be str, not %s" % type(name).__name__)
+    out.append("{")
+    first = True
+    for name in sorted(value, key=lambda s: _utf8(s, "context key")):
+        if name in rules.ignored:
+            continue
+        if not first:
+            out.append(",")
+        first = False
+        out.append(_string(name))
+        out.append(":")
+        _write_member(name, value[name], depth + 1, out, rules)
+    out.append("}")
+
+
+def _write_member(name: str, value: Any, depth: int, out: list[str], rules: _Rules) -> None:
+    """A member's value: sorted when it is an array the set-array rules name."""
+    if name in rules.sets and isinstance(value, (list, tuple)):
+        _write_set(value, rules.sets[name], depth, out, rules)
+    else:
+        _write(value, depth, out, rules)
+
+
+def _text(write: Callable[[list[str]], None]) -> bytes:
+    out: list[str] = []
+    write(out)
+    return "".join(out).encode("utf-8")
+
+
+def _write_set(items: Sequence[Any], member: str, depth: int, out: list[str],
+               rules: _Rules) -> None:
+    """A set array (docs/key_format.md §6): elements with the sort member
+    first, by its canonical text, then the others; ties by the whole text."""
+    if depth >= MAX_CONTEXT_DEPTH:
+        raise ValueError("context nests deeper than %d levels" % MAX_CONTEXT_DEPTH)
+    keyed = []
+    for item in items:
+        text = _text(lambda o, v=item: _write(v, depth + 1, o, rules))
+        if member and isinstance(item, dict) and member in item and member not in rules.ignored:
+            member_text = _text(
+                lambda o, v=item[member]: _write_member(member, v, depth + 2, o, rules))
+            keyed.append((0, member_text, text))
+        else:
+            keyed.append((1, b"", text))
+    keyed.sort()
+    out.append("[" + ",".join(text.decode("utf-8") for _, _, text in keyed) + "]")
+
+
+def canonical_json(value: Any, ignored_fields: Iterable[str] = (),
+                   set_arrays: Optional[Mapping[str, str]] = None) -> str:
     """The canonical JSON text of a JSON value (docs/key_format.md §2).
 
     `value` is what `json.loads` gives (None, bool, int, float, str, list,
-    dict; tuples count as arrays). Raises ValueError (NaN, infinities, lone
-    surrogates, nesting deeper than 128) or TypeError (not a JSON value).
+    dict; tuples count as arrays). Members named in `ignored_fields` are
+    dropped at every depth; arrays under members named in `set_arrays` are
+    sorted ({array member: sort member}, "" = by the element's text; §6).
+    Raises ValueError (NaN, infinities, lone surrogates, nesting deeper than
+    128) or TypeError (not a JSON value).
     """
     out: list[str] = []
-    _write(value, 0, out)
+    _write(value, 0, out, _Rules(ignored_fields, set_arrays))
     return "".join(out)
 
 
@@ -192,22 +261,67 @@ def _netstring(data: bytes) -> bytes:
     return b"%d:%s," % (len(data), data)
 
 
-def key_material(goal: str | bytes, context: Any = None, namespace: str = "default") -> bytes:
-    """The bytes the key is the digest of (docs/key_format.md §3)."""
-    return (b"plancache-key-v%d\n" % KEY_FORMAT_VERSION
-            + _netstring(validate_namespace(namespace).encode("ascii"))
-            + _netstring(normalize_goal(goal).encode("utf-8"))
-            + _netstring(canonical_json(context).encode("utf-8")))
+def _names(names: Iterable[str], what: str) -> list[str]:
+    if isinstance(names, str):
+        raise TypeError("%s must be a list of member names, not a str" % what)
+    names = list(names)
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise ValueError("%s: member names must be non-empty str, got %r" % (what, name))
+        _utf8(name, what)
+    return names
 
 
-def key_for(goal: str | bytes, context: Any = None, namespace: str = "default") -> str:
+def rules_text(ignored_context_fields: Iterable[str] = (), key_ignored_fields: Iterable[str] = (),
+               key_set_arrays: Optional[Mapping[str, str]] = None) -> str:
+    """The canonical text of a lane's key rules that version-2 key material
+    ends with (docs/key_format.md §6), or "" when the lane has no rules."""
+    lane_ignored = _names(key_ignored_fields, "key_ignored_fields")
+    sets = dict(key_set_arrays or {})
+    _names(sets, "key_set_arrays")
+    for member in sets.values():
+        if not isinstance(member, str):
+            raise TypeError("key_set_arrays: sort members must be str, got %r" % (member,))
+    if not lane_ignored and not sets:
+        return ""
+    ignored = set(_names(ignored_context_fields, "ignored_context_fields")) | set(lane_ignored)
+    return canonical_json({"ignored_fields": sorted(ignored, key=lambda s: s.encode("utf-8")),
+                           "set_arrays": sets})
+
+
+def key_material(goal: str | bytes, context: Any = None, namespace: str = "default", *,
+                 ignored_context_fields: Iterable[str] = (),
+                 key_ignored_fields: Iterable[str] = (),
+                 key_set_arrays: Optional[Mapping[str, str]] = None) -> bytes:
+    """The bytes the key is the digest of (docs/key_format.md §3, and §6 with lane rules)."""
+    server_ignored, lane_ignored = list(ignored_context_fields), list(key_ignored_fields)
+    rules = rules_text(server_ignored, lane_ignored, key_set_arrays)
+    ignored = server_ignored + lane_ignored
+    context_text = canonical_json(context, ignored, key_set_arrays)
+    material = (b"plancache-key-v%d\n"
+                % (KEY_FORMAT_VERSION_WITH_RULES if rules else KEY_FORMAT_VERSION)
+                + _netstring(validate_namespace(namespace).encode("ascii"))
+                + _netstring(normalize_goal(goal).encode("utf-8"))
+                + _netstring(context_text.encode("utf-8")))
+    return material + _netstring(rules.encode("utf-8")) if rules else material
+
+
+def key_for(goal: str | bytes, context: Any = None, namespace: str = "default", *,
+            ignored_context_fields: Iterable[str] = (), key_ignored_fields: Iterable[str] = (),
+            key_set_arrays: Optional[Mapping[str, str]] = None) -> str:
     """The server's plan key of (namespace, goal, context), as 64 lowercase hex digits.
 
     Equal to the `"key"` the server answers for the same plan when it runs
     with the default `--hash sha256`. `context` is a JSON value (None, the
-    default, is JSON `null`, as when the request has no context).
+    default, is JSON `null`, as when the request has no context). The
+    keyword arguments are the server's settings of the same names: its
+    `ignored_context_fields`, and the lane's `key_ignored_fields` and
+    `key_set_arrays` (from its `[namespaces.<name>]` table); a lane with
+    either of the last two has keys of key format version 2.
 
     >>> key_for("hello world")
     '69bd9ecfb8e31e6215d3b325226779aba9ca0836248d8cd0635ee5c19f364119'
     """
-    return hashlib.sha256(key_material(goal, context, namespace)).hexdigest()
+    return hashlib.sha256(key_material(
+        goal, context, namespace, ignored_context_fields=ignored_context_fields,
+        key_ignored_fields=key_ignored_fields, key_set_arrays=key_set_arrays)).hexdigest()

@@ -63,6 +63,9 @@ Status NamespacePolicies::set(const std::string& name, NamespacePolicy policy) {
   if (policy.tiers.empty()) {
     return Status::invalid_argument(where + "tiers must name at least one of l1, l2, shared");
   }
+  if (Status s = validate_key_rules(policy.keys); !s.is_ok()) {
+    return Status::invalid_argument(where + s.message());
+  }
   policies_[name] = std::move(policy);
   return Status::ok();
 }

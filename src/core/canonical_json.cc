@@ -15,6 +15,13 @@
 //  - Recursion is bounded by kMaxJsonDepth: parse_json pre-scans the text
 //    (brackets outside strings) before nlohmann allocates anything, and the
 //    writer checks depth as it descends (for values built in code).
+//  - A set array (the value of a member named in the set-array rules) is
+//    written as its elements' canonical texts in one total order: elements
+//    that have the sort member first, by that member's text, then the
+//    others; ties by the whole text, so equal texts are the only ties and
+//    the order does not depend on the input order or on the sort algorithm.
+//    Sorting canonical texts again gives the same order, so the invariant
+//    above holds with set arrays too.
 #include "core/canonical_json.h"
 
 #include <algorithm>
@@ -117,7 +124,9 @@ void append_integer(Int v, std::string* out) {
 
 class CanonicalWriter {
  public:
-  explicit CanonicalWriter(const std::vector<std::string>& ignored) : ignored_(ignored) {}
+  CanonicalWriter(const std::vector<std::string>& ignored, const SetArrays* set_arrays)
+      : ignored_(ignored),
+        set_arrays_(set_arrays != nullptr && !set_arrays->empty() ? set_arrays : nullptr) {}
 
   Status write(const nlohmann::json& v, int depth, std::string* out) const {
     using Type = nlohmann::json::value_t;
@@ -198,17 +207,67 @@ class CanonicalWriter {
       first = false;
       PLANCACHE_RETURN_IF_ERROR(write_string(name, "an object key", out));
       out->push_back(':');
-      PLANCACHE_RETURN_IF_ERROR(write(member, depth, out));
+      PLANCACHE_RETURN_IF_ERROR(write_member(name, member, depth, out));
     }
     out->push_back('}');
     return Status::ok();
   }
 
-  bool is_ignored(const std::string& name) const {
+  // The value of member `name` of an object at `depth`: sorted when it is
+  // an array the set-array rules name.
+  Status write_member(std::string_view name, const nlohmann::json& member, int depth,
+                      std::string* out) const {
+    if (set_arrays_ != nullptr && member.is_array()) {
+      const auto rule = set_arrays_->find(name);
+      if (rule != set_arrays_->end()) return write_set(member, rule->second, depth + 1, out);
+    }
+    return write(member, depth, out);
+  }
+
+  // One element of a set array: its sort key and its canonical text.
+  struct SetElement {
+    bool lacks_member = false;  // no sort member: after those that have it
+    std::string member_text;    // the sort member's canonical text
+    std::string text;           // the element's canonical text
+    bool operator<(const SetElement& o) const {
+      if (lacks_member != o.lacks_member) return o.lacks_member;
+      if (int c = member_text.compare(o.member_text); c != 0) return c < 0;
+      return text < o.text;  // std::string order: unsigned bytes
+    }
+  };
+
+  // A set array at `depth`, sorted by `sort_member` ("" = by the text).
+  Status write_set(const nlohmann::json& v, std::string_view sort_member, int depth,
+                   std::string* out) const {
+    if (depth > kMaxJsonDepth) return too_deep();
+    std::vector<SetElement> elements(v.size());
+    size_t i = 0;
+    for (const auto& item : v) {
+      SetElement& e = elements[i++];
+      PLANCACHE_RETURN_IF_ERROR(write(item, depth, &e.text));
+      if (sort_member.empty()) continue;
+      const auto found = item.is_object() ? item.find(sort_member) : item.end();
+      e.lacks_member = found == item.end() || is_ignored(sort_member);
+      if (!e.lacks_member) {
+        PLANCACHE_RETURN_IF_ERROR(write_member(sort_member, *found, depth + 1, &e.member_text));
+      }
+    }
+    std::sort(elements.begin(), elements.end());
+    out->push_back('[');
+    for (size_t k = 0; k < elements.size(); ++k) {
+      if (k != 0) out->push_back(',');
+      out->append(elements[k].text);
+    }
+    out->push_back(']');
+    return Status::ok();
+  }
+
+  bool is_ignored(std::string_view name) const {
     return std::find(ignored_.begin(), ignored_.end(), name) != ignored_.end();
   }
 
   const std::vector<std::string>& ignored_;
+  const SetArrays* set_arrays_;  // null: no set arrays
 };
 
 }  // namespace
@@ -272,18 +331,20 @@ Result<nlohmann::json> parse_json(std::string_view text, std::string_view what, 
 }
 
 Result<std::string> canonical_json(const nlohmann::json& value,
-                                   const std::vector<std::string>& ignored_fields) {
+                                   const std::vector<std::string>& ignored_fields,
+                                   const SetArrays* set_arrays) {
   std::string out;
-  PLANCACHE_RETURN_IF_ERROR(CanonicalWriter(ignored_fields).write(value, 0, &out));
+  PLANCACHE_RETURN_IF_ERROR(CanonicalWriter(ignored_fields, set_arrays).write(value, 0, &out));
   return out;
 }
 
 Result<std::string> canonical_json_text(std::string_view text,
-                                        const std::vector<std::string>& ignored_fields) {
+                                        const std::vector<std::string>& ignored_fields,
+                                        const SetArrays* set_arrays) {
   if (text.empty()) return std::string("null");
   Result<nlohmann::json> parsed = parse_json(text);
   if (!parsed.is_ok()) return parsed.status();
-  return canonical_json(*parsed, ignored_fields);
+  return canonical_json(*parsed, ignored_fields, set_arrays);
 }
 
 }  // namespace plancache::internal

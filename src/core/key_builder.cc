@@ -15,17 +15,24 @@
 // The namespace is checked once per key: by plan_key (a public entry point),
 // or at the caller's edge before plan_key_from_json (the server's request
 // validation), never both.
+//
+// Lane rules (KeyBuilderOptions::lane_rules) are resolved once, here in the
+// constructor: the ignored names of the server and of the lane merged, and
+// the canonical text of the rules that version-2 key material ends with, so
+// building a key with rules costs only the sorting of its set arrays.
 #include "plancache/key_builder.h"
 
 #include <unicode/bytestream.h>
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 
@@ -166,15 +173,70 @@ Result<std::string> nfc(std::string_view s) {
 // REQUIRES: ns is a valid namespace name.
 PlanKey assemble(const KeyBuilder& builder, std::string_view ns, std::string normalized_goal,
                  std::string canonical_context) {
-  const std::string hex =
-      builder.digest_hex(internal::plan_key_material(ns, normalized_goal, canonical_context));
+  const std::string hex = builder.digest_hex(
+      internal::plan_key_material(ns, normalized_goal, canonical_context, builder.rules_text()));
   return PlanKey{CacheKey(ns, KeyKind::kPlan, hex), std::move(normalized_goal),
                  std::move(canonical_context)};
 }
 
+// The server's and the lane's ignored names, sorted, without duplicates.
+std::vector<std::string> merged_ignored(const KeyBuilderOptions& options) {
+  std::vector<std::string> out = options.ignored_fields;
+  out.insert(out.end(), options.lane_rules.ignored_fields.begin(),
+             options.lane_rules.ignored_fields.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+// {"ignored_fields":[...],"set_arrays":{...}} in canonical JSON: what the
+// digest of a version-2 key covers besides the key's own fields.
+std::string encode_rules(const std::vector<std::string>& ignored,
+                         const internal::SetArrays& set_arrays) {
+  nlohmann::json rules = nlohmann::json::object();
+  rules["ignored_fields"] = ignored;
+  rules["set_arrays"] = nlohmann::json::object();
+  for (const auto& [name, member] : set_arrays) rules["set_arrays"][name] = member;
+  Result<std::string> text = internal::canonical_json(rules, {});
+  // Fails only for a name that is not UTF-8 (validate_key_rules refuses
+  // those in lane rules; a server-wide one from a flag may be): U+FFFD then
+  // stands for the bad bytes, as such a name matches no valid member anyway.
+  return text.is_ok() ? std::move(text).value()
+                      : rules.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace
 
-KeyBuilder::KeyBuilder(KeyBuilderOptions options) : options_(std::move(options)) {}
+Status validate_key_rules(const KeyRules& rules) {
+  const auto check = [](std::string_view name, const char* what) {
+    if (name.empty()) return Status::invalid_argument(std::string(what) + ": empty name");
+    if (internal::find_invalid_utf8(name) != std::string_view::npos) {
+      return Status::invalid_argument(std::string(what) + ": name is not valid UTF-8");
+    }
+    return Status::ok();
+  };
+  for (const std::string& name : rules.ignored_fields) {
+    PLANCACHE_RETURN_IF_ERROR(check(name, "key_ignored_fields"));
+  }
+  for (const auto& [name, member] : rules.set_arrays) {
+    PLANCACHE_RETURN_IF_ERROR(check(name, "key_set_arrays"));
+    if (!member.empty()) PLANCACHE_RETURN_IF_ERROR(check(member, "key_set_arrays"));
+  }
+  return Status::ok();
+}
+
+KeyBuilder::KeyBuilder(KeyBuilderOptions options) : options_(std::move(options)) {
+  if (options_.lane_rules.empty()) {
+    ignored_ = options_.ignored_fields;
+    return;
+  }
+  ignored_ = merged_ignored(options_);
+  rules_text_ = encode_rules(ignored_, options_.lane_rules.set_arrays);
+}
+
+uint32_t KeyBuilder::key_format_version() const {
+  return rules_text_.empty() ? kKeyFormatVersion : kKeyFormatVersionWithRules;
+}
 
 Result<std::string> KeyBuilder::normalize_goal(std::string_view goal) const {
   const size_t bad = internal::find_invalid_utf8(goal);
@@ -203,7 +265,7 @@ Result<std::string> KeyBuilder::normalize_goal(std::string_view goal) const {
 }
 
 Result<std::string> KeyBuilder::canonical_context(std::string_view context_json) const {
-  return internal::canonical_json_text(context_json, options_.ignored_fields);
+  return internal::canonical_json_text(context_json, ignored_, &options_.lane_rules.set_arrays);
 }
 
 std::string KeyBuilder::digest_hex(std::string_view canonical_bytes) const {
@@ -227,15 +289,19 @@ Result<PlanKey> KeyBuilder::plan_key(std::string_view ns, std::string_view goal,
 namespace internal {
 
 std::string plan_key_material(std::string_view ns, std::string_view normalized_goal,
-                              std::string_view canonical_context) {
-  std::string out = "plancache-key-v" + std::to_string(kKeyFormatVersion) + "\n";
-  out.reserve(out.size() + ns.size() + normalized_goal.size() + canonical_context.size() + 40);
-  for (std::string_view part : {ns, normalized_goal, canonical_context}) {
+                              std::string_view canonical_context, std::string_view rules_text) {
+  const uint32_t version = rules_text.empty() ? kKeyFormatVersion : kKeyFormatVersionWithRules;
+  std::string out = "plancache-key-v" + std::to_string(version) + "\n";
+  out.reserve(out.size() + ns.size() + normalized_goal.size() + canonical_context.size() +
+              rules_text.size() + 50);
+  const auto append = [&out](std::string_view part) {
     out += std::to_string(part.size());
     out.push_back(':');
     out.append(part);
     out.push_back(',');
-  }
+  };
+  for (std::string_view part : {ns, normalized_goal, canonical_context}) append(part);
+  if (!rules_text.empty()) append(rules_text);
   return out;
 }
 
@@ -244,7 +310,8 @@ Result<PlanKey> plan_key_from_json(const KeyBuilder& builder, std::string_view n
   assert(validate_namespace_name(ns).is_ok());
   Result<std::string> normalized = builder.normalize_goal(goal);
   if (!normalized.is_ok()) return normalized.status();
-  Result<std::string> canonical = canonical_json(context, builder.options().ignored_fields);
+  Result<std::string> canonical =
+      canonical_json(context, builder.ignored_fields(), &builder.options().lane_rules.set_arrays);
   if (!canonical.is_ok()) return canonical.status();
   return assemble(builder, ns, std::move(*normalized), std::move(*canonical));
 }

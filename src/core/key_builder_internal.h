@@ -15,10 +15,12 @@
 namespace plancache::internal {
 
 // The bytes a plan key digests (docs/key_format.md § "Key material"):
-//   "plancache-key-v" <kKeyFormatVersion> "\n" ns-netstring goal-netstring ctx-netstring
-// where a netstring is <decimal byte length> ":" <bytes> ",".
+//   "plancache-key-v1\n" ns-netstring goal-netstring ctx-netstring
+// where a netstring is <decimal byte length> ":" <bytes> ","; with lane rules
+// (`rules_text` = KeyBuilder::rules_text(), not empty):
+//   "plancache-key-v2\n" ns-netstring goal-netstring ctx-netstring rules-netstring
 std::string plan_key_material(std::string_view ns, std::string_view normalized_goal,
-                              std::string_view canonical_context);
+                              std::string_view canonical_context, std::string_view rules_text = {});
 
 // KeyBuilder::plan_key for an already-parsed context; the same key for the
 // same value. The namespace is not checked again: the caller's edge did it.

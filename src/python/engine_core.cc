@@ -54,7 +54,8 @@ void EngineCore::leave() {
 
 Result<CacheKey> EngineCore::key_of(const Call& call, const KeySource& source) {
   if (source.context) {
-    auto plan = call.parts().keys.plan_key(source.ns, source.text, *source.context);
+    const KeyBuilder& keys = call.parts().keys.of(source.ns);
+    auto plan = keys.plan_key(source.ns, source.text, *source.context);
     if (!plan.is_ok()) return plan.status();
     return std::move(plan->key);
   }

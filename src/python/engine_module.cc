@@ -268,7 +268,9 @@ void bind_options(py::module_& m) {
       .def_readwrite("default_ttl_ms", &LaneOptions::default_ttl_ms)
       .def_readwrite("min_compute_ms", &LaneOptions::min_compute_ms)
       .def_readwrite("tiers", &LaneOptions::tiers)
-      .def_readwrite("compress", &LaneOptions::compress);
+      .def_readwrite("compress", &LaneOptions::compress)
+      .def_readwrite("key_ignored_fields", &LaneOptions::key_ignored_fields)
+      .def_readwrite("key_set_arrays", &LaneOptions::key_set_arrays);
   py::class_<EngineOptions>(m, "EngineOptions", "Engine settings (engine.py builds them).")
       .def(py::init<>())
       .def_readwrite("memory_max_entries", &EngineOptions::memory_max_entries)

@@ -25,6 +25,10 @@ Status apply_lane(const std::string& name, const LaneOptions& lane, NamespacePol
   if (lane.default_ttl_ms) policy.default_ttl_ms = *lane.default_ttl_ms;
   if (lane.min_compute_ms) policy.min_compute_ms = *lane.min_compute_ms;
   if (lane.compress) policy.disk.compress = *lane.compress;
+  if (lane.key_ignored_fields) policy.keys.ignored_fields = *lane.key_ignored_fields;
+  if (lane.key_set_arrays) {
+    policy.keys.set_arrays = {lane.key_set_arrays->begin(), lane.key_set_arrays->end()};
+  }
   if (lane.tiers) {
     policy.tiers.clear();
     for (const std::string& tier : *lane.tiers) {
@@ -65,13 +69,13 @@ Result<std::shared_ptr<const NamespacePolicies>> lane_policies(const EngineOptio
   return std::shared_ptr<const NamespacePolicies>(std::move(policies));
 }
 
-Result<KeyBuilder> key_builder(const EngineOptions& options) {
+Result<KeyBuilderOptions> key_options(const EngineOptions& options) {
   auto hash = parse_hash_algorithm(options.hash);
   if (!hash.is_ok()) return Status::invalid_argument("hash: " + hash.status().message());
   KeyBuilderOptions keys;
   keys.hash = *hash;
   keys.ignored_fields = options.ignored_fields;
-  return KeyBuilder(std::move(keys));
+  return keys;
 }
 
 Result<std::unique_ptr<Tier>> open_disk(const EngineOptions& options,
@@ -96,7 +100,7 @@ Result<std::unique_ptr<Tier>> open_disk(const EngineOptions& options,
 Result<EngineParts> compose_engine(const EngineOptions& options) {
   auto policies = lane_policies(options);
   if (!policies.is_ok()) return policies.status();
-  auto keys = key_builder(options);
+  auto keys = key_options(options);
   if (!keys.is_ok()) return keys.status();
   std::shared_ptr<Clock> clock = system_clock();
   MemoryTierOptions l1;
@@ -117,7 +121,7 @@ Result<EngineParts> compose_engine(const EngineOptions& options) {
   cache.max_value_bytes = options.max_value_bytes;
   auto made = new_cache(std::move(cache));
   if (!made.is_ok()) return made.status();
-  EngineParts parts{*policies, std::move(keys).value(), std::move(made).value()};
+  EngineParts parts{*policies, LaneKeys(*keys, **policies), std::move(made).value()};
   return parts;
 }
 

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "cache/lane_keys.h"
 #include "plancache/cache.h"
 #include "plancache/key_builder.h"
 #include "plancache/namespace_policy.h"
@@ -42,6 +43,10 @@ struct LaneOptions {
   std::optional<int64_t> min_compute_ms;          // store a computed plan only above this
   std::optional<std::vector<std::string>> tiers;  // of "l1", "l2"
   std::optional<bool> compress;                   // large values zstd-compressed on disk
+  // NamespacePolicy::keys: the lane's own ignored context members and set
+  // arrays (member name -> sort member, "" = the whole element).
+  std::optional<std::vector<std::string>> key_ignored_fields;
+  std::optional<std::map<std::string, std::string>> key_set_arrays;
 };
 
 struct EngineOptions {
@@ -71,7 +76,7 @@ struct EngineOptions {
 // The running objects of one engine.
 struct EngineParts {
   std::shared_ptr<const NamespacePolicies> policies;  // never null
-  KeyBuilder keys;
+  LaneKeys keys;                 // each lane's key builder (with its key rules)
   std::unique_ptr<Cache> cache;  // never null
 };
 

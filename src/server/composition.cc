@@ -160,7 +160,7 @@ Result<Runtime> compose(const server::ServerConfig& config) {
   if (!policies.is_ok()) return policies.status();
   Runtime runtime;
   runtime.policies = *policies;
-  runtime.keys = KeyBuilder(std::move(keys).value());
+  runtime.keys = LaneKeys(*keys, **policies);
   auto cache = make_cache(config, runtime.policies);
   if (!cache.is_ok()) return cache.status();
   runtime.cache = std::move(cache).value();

@@ -15,6 +15,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
 
+#include "cache/lane_keys.h"
 #include "plancache/cache.h"
 #include "plancache/key_builder.h"
 #include "plancache/namespace_policy.h"
@@ -30,7 +31,9 @@ struct Runtime {
   // Every lane's policy; the default lane's is the one truth for the
   // server-wide l1_* / default_ttl_s / min_compute_ms settings. Never null.
   std::shared_ptr<const NamespacePolicies> policies;
-  KeyBuilder keys;
+  // Each lane's key builder: the server-wide hash and ignored fields, with
+  // the lane's key rules (NamespacePolicy::keys).
+  LaneKeys keys;
   std::unique_ptr<Cache> cache;  // never null
   // Threads for requests that may wait on the shared tier's network calls
   // (an I/O thread never does); null without a shared tier. Declared after

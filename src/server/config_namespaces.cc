@@ -6,6 +6,8 @@
 
 #include <array>
 #include <limits>
+#include <map>
+#include <vector>
 
 #include "core/utf8.h"
 
@@ -159,12 +161,51 @@ Status set_planner_cmd(LaneTable& t, const toml::node& n) {
   return Status::ok();
 }
 
+// key_ignored_fields = ["request_id", ...]: member names, none empty.
+Status set_key_ignored_fields(LaneTable& t, const toml::node& n) {
+  const auto* array = n.as_array();
+  if (array == nullptr) return expected("an array of member names", n);
+  std::vector<std::string> fields;
+  for (const toml::node& item : *array) {
+    const auto* s = item.as_string();
+    if (s == nullptr) return expected("a member name (a string) in the array", item);
+    if (s->get().empty()) return Status::invalid_argument("empty member name in the array");
+    fields.push_back(s->get());
+  }
+  t.policy.keys.ignored_fields = std::move(fields);
+  return Status::ok();
+}
+
+// key_set_arrays = { "plays" = "name", "hosts" = "" }: array member name →
+// sort member ("" = by the element's canonical text).
+Status set_key_set_arrays(LaneTable& t, const toml::node& n) {
+  const auto* table = n.as_table();
+  if (table == nullptr) {
+    return expected(R"(a table of array member = sort member (e.g. { plays = "name" }))", n);
+  }
+  std::map<std::string, std::string, std::less<>> set_arrays;
+  for (const auto& [raw_name, value] : *table) {
+    const std::string name(raw_name.str());
+    if (name.empty()) return Status::invalid_argument("empty array member name");
+    const auto* member = value.as_string();
+    if (member == nullptr) {
+      return Status::invalid_argument(
+          "array member '" + printable_ascii(name) +
+          R"(': expected a string (the sort member, "" = the whole element), got )" +
+          describe(value));
+    }
+    set_arrays[name] = member->get();
+  }
+  t.policy.keys.set_arrays = std::move(set_arrays);
+  return Status::ok();
+}
+
 struct NamespaceKey {
   std::string_view name;
   Status (*apply)(LaneTable&, const toml::node&);
 };
 
-constexpr std::array<NamespaceKey, 13> kKeys = {{
+constexpr std::array<NamespaceKey, 15> kKeys = {{
     {"max_entries", &set_max_entries},
     {"max_bytes", &set_max_bytes},
     {"default_ttl_s", &set_default_ttl_s},
@@ -178,6 +219,8 @@ constexpr std::array<NamespaceKey, 13> kKeys = {{
     {"shared_ttl_s", &set_shared_ttl_s},
     {"planner_url", &set_planner_url},
     {"planner_cmd", &set_planner_cmd},
+    {"key_ignored_fields", &set_key_ignored_fields},
+    {"key_set_arrays", &set_key_set_arrays},
 }};
 
 std::string known_keys() {

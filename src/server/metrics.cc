@@ -35,6 +35,12 @@ json namespace_json(const NamespaceCounters& c) {
           {"hit_rate", rate(c.hits, c.misses)}};
 }
 
+json set_arrays_json(const KeyRules& rules) {
+  json out = json::object();
+  for (const auto& [name, member] : rules.set_arrays) out[name] = member;
+  return out;
+}
+
 // The policy that applies to `ns`: its own ("lane" = ns) or, for a
 // namespace nobody configured, the default one ("lane" = "default").
 json policy_json(const std::string& ns, const NamespacePolicies& policies) {
@@ -48,7 +54,9 @@ json policy_json(const std::string& ns, const NamespacePolicies& policies) {
           {"eviction", eviction_policy_name(p.memory.eviction)},
           {"compress", p.disk.compress},
           {"persistent", p.disk.persistent},
-          {"shared_ttl_s", p.shared.ttl_ms / 1000}};
+          {"shared_ttl_s", p.shared.ttl_ms / 1000},
+          {"key_ignored_fields", p.keys.ignored_fields},
+          {"key_set_arrays", set_arrays_json(p.keys)}};
 }
 
 // {"<ns>": {"<tier>": counters, ..., "policy": {...}}}: every namespace a

@@ -1,10 +1,14 @@
 // KeyBuilder: golden vectors (docs/key_format.md) and normalisation rules.
 #include "plancache/key_builder.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "core/canonical_json.h"
 #include "core/hashing.h"
@@ -12,6 +16,8 @@
 
 namespace plancache {
 namespace {
+
+using ::testing::HasSubstr;
 
 KeyBuilder sha_builder(std::vector<std::string> ignored = {}) {
   return KeyBuilder(KeyBuilderOptions{HashAlgorithm::kSha256, std::move(ignored)});
@@ -288,6 +294,200 @@ TEST(KeyBuilder, ParsedContextGivesTheSameKey) {
   EXPECT_EQ(from_text->key, from_json->key);
   EXPECT_EQ(from_json->canonical_context, R"({"a":[true,"x"],"b":2})");
   EXPECT_EQ(from_json->normalized_goal, "g h");
+}
+
+// Lane key rules (docs/key_format.md § 6): set arrays, lane ignored fields,
+// version-2 key material.
+
+KeyBuilder rules_builder(KeyRules rules, std::vector<std::string> ignored = {},
+                         HashAlgorithm hash = HashAlgorithm::kSha256) {
+  return KeyBuilder(KeyBuilderOptions{
+      .hash = hash, .ignored_fields = std::move(ignored), .lane_rules = std::move(rules)});
+}
+KeyRules set_arrays(std::map<std::string, std::string, std::less<>> sets,
+                    std::vector<std::string> ignored = {}) {
+  return KeyRules{.ignored_fields = std::move(ignored), .set_arrays = std::move(sets)};
+}
+std::string canonical(const KeyBuilder& b, std::string_view ctx) {
+  Result<std::string> r = b.canonical_context(ctx);
+  EXPECT_TRUE(r.is_ok()) << r.status().to_string();
+  return r.is_ok() ? *r : std::string();
+}
+
+// Version-2 golden vectors. `rules` is JSON: the server's
+// ignored_context_fields and the lane's key_ignored_fields and
+// key_set_arrays, as a config file gives them. Each digest was checked with
+// coreutils sha256sum and with libxxhash's XXH3_128bits over the material.
+struct GoldenV2 {
+  const char* ns;
+  const char* goal;
+  const char* context;
+  const char* rules;
+  const char* material;
+  const char* sha256;
+  const char* xxh3_128;
+};
+
+const GoldenV2 kGoldenV2[] = {
+    {"ops", "deploy  the site",
+     "{\"plays\":[{\"name\":\"web\",\"hosts\":[\"web2\",\"web1\"]},{\"hosts\":[\"db1\"],"
+     "\"name\":\"db\"}],\"hosts\":[\"web2\",\"db1\",\"web1\"]}",
+     "{\"key_set_arrays\":{\"plays\":\"name\",\"hosts\":\"\"}}",
+     "plancache-key-v2\n3:ops,15:deploy the site,"
+     "110:{\"hosts\":[\"db1\",\"web1\",\"web2\"],\"plays\":[{\"hosts\":[\"db1\"],\"name\":\"db\"},"
+     "{\"hosts\":[\"web1\",\"web2\"],\"name\":\"web\"}]},"
+     "62:{\"ignored_fields\":[],\"set_arrays\":{\"hosts\":\"\",\"plays\":\"name\"}},",
+     "e957b95fefef10aa32504cb4c0d1a0970333c296c73106320b0647129c151df2",
+     "108274ff785f5620ae9d3fa2843bc556"},
+    {"ops", "run tasks",
+     "{\"request_id\":\"r-9\",\"timestamp\":17,\"tasks\":[{\"id\":2,\"do\":\"b\"},\"note\","
+     "{\"do\":\"a\"},{\"id\":10,\"do\":\"c\"},{\"id\":2,\"do\":\"a\"},\"note\"]}",
+     "{\"ignored_context_fields\":[\"timestamp\"],\"key_ignored_fields\":[\"request_id\"],"
+     "\"key_set_arrays\":{\"tasks\":\"id\"}}",
+     "plancache-key-v2\n3:ops,9:run tasks,"
+     "91:{\"tasks\":[{\"do\":\"c\",\"id\":10},{\"do\":\"a\",\"id\":2},{\"do\":\"b\",\"id\":2},"
+     "\"note\",\"note\",{\"do\":\"a\"}]},"
+     "73:{\"ignored_fields\":[\"request_id\",\"timestamp\"],\"set_arrays\":{\"tasks\":\"id\"}},",
+     "617e7d6b05f42e9ac294ddb0d9516957b8296e9e099b80c399f1a76823298d70",
+     "d96b8b1a86b852dd7c04fbc2d6ccfc9b"},
+    {"default", "hello world", "{\"request_id\":\"r-1\"}",
+     "{\"key_ignored_fields\":[\"request_id\"]}",
+     "plancache-key-v2\n7:default,11:hello world,2:{},"
+     "49:{\"ignored_fields\":[\"request_id\"],\"set_arrays\":{}},",
+     "38a8926bc24c63bfb9869c615206d4f372aac60a5a454e311073d9818b5c02d0",
+     "11a90801e7b71148f38cc29c3201eee4"},
+};
+
+// The builder a GoldenV2 row's rules describe.
+KeyBuilder golden_builder(const GoldenV2& g, HashAlgorithm hash) {
+  const nlohmann::json rules = nlohmann::json::parse(g.rules);
+  KeyRules lane;
+  lane.ignored_fields = rules.value("key_ignored_fields", std::vector<std::string>{});
+  const nlohmann::json sets = rules.value("key_set_arrays", nlohmann::json::object());
+  for (const auto& [name, member] : sets.items()) lane.set_arrays[name] = member.get<std::string>();
+  return rules_builder(std::move(lane),
+                       rules.value("ignored_context_fields", std::vector<std::string>{}), hash);
+}
+
+TEST(KeyRulesGolden, PinnedVersion2Vectors) {
+  for (const GoldenV2& g : kGoldenV2) {
+    SCOPED_TRACE(g.material);
+    const KeyBuilder b = golden_builder(g, HashAlgorithm::kSha256);
+    EXPECT_EQ(b.key_format_version(), kKeyFormatVersionWithRules);
+    Result<PlanKey> k = b.plan_key(g.ns, g.goal, g.context);
+    ASSERT_TRUE(k.is_ok()) << k.status().to_string();
+    EXPECT_EQ(
+        internal::plan_key_material(g.ns, k->normalized_goal, k->canonical_context, b.rules_text()),
+        g.material);
+    EXPECT_EQ(k->key.id(), g.sha256);
+    EXPECT_EQ(b.digest_hex(g.material), g.sha256);
+    EXPECT_EQ(key_id(golden_builder(g, HashAlgorithm::kXxh3_128), g.ns, g.goal, g.context),
+              g.xxh3_128);
+  }
+}
+
+TEST(KeyRules, NoRulesKeepVersion1KeysByteForByte) {
+  const KeyBuilder empty = rules_builder(KeyRules{});
+  EXPECT_EQ(empty.key_format_version(), kKeyFormatVersion);
+  EXPECT_EQ(empty.rules_text(), "");
+  for (const Golden& g : kGolden) {
+    EXPECT_EQ(key_id(empty, g.ns, g.goal, g.context), g.sha256) << g.material;
+  }
+  // Server-wide ignored fields alone stay version 1, as before.
+  EXPECT_EQ(sha_builder({"ts"}).key_format_version(), kKeyFormatVersion);
+}
+
+TEST(KeyRules, SetArraysSortByMemberThenByText) {
+  const KeyBuilder b = rules_builder(set_arrays({{"plays", "name"}, {"hosts", ""}}));
+  EXPECT_EQ(canonical(b, R"({"hosts":["b","a",3,{"x":1},null,"a"]})"),
+            R"({"hosts":["a","a","b",3,null,{"x":1}]})")
+      << "by text, unsigned bytes; duplicates kept";
+  EXPECT_EQ(canonical(b, R"({"plays":[{"name":"web"},{"name":"db","x":2},{"name":"db","x":1}]})"),
+            R"({"plays":[{"name":"db","x":1},{"name":"db","x":2},{"name":"web"}]})")
+      << "by the member, ties by the whole text";
+  EXPECT_EQ(canonical(b, R"({"plays":[{"x":1},"s",{"name":"b"},{"name":"a"},7]})"),
+            R"({"plays":[{"name":"a"},{"name":"b"},"s",7,{"x":1}]})")
+      << "elements without the member after, by text";
+  EXPECT_EQ(canonical(b, R"({"plays":[{"name":10},{"name":9}]})"),
+            R"({"plays":[{"name":10},{"name":9}]})")
+      << "the member's canonical text, not its number";
+  EXPECT_EQ(key_id(b, "ns", "g", R"({"plays":[{"name":"a"},{"name":"b"}],"hosts":["x","y"]})"),
+            key_id(b, "ns", "g", R"({"hosts":["y","x"],"plays":[{"name":"b"},{"name":"a"}]})"));
+  EXPECT_NE(key_id(b, "ns", "g", R"({"hosts":["x"]})"),
+            key_id(b, "ns", "g", R"({"hosts":["x","x"]})"))
+      << "a multiset: duplicates count";
+}
+
+TEST(KeyRules, SetArraysAtEveryDepthAndOnlyThere) {
+  const KeyBuilder b = rules_builder(set_arrays({{"plays", "name"}, {"hosts", ""}}));
+  // Nested: hosts inside each play, plays inside arrays and objects.
+  EXPECT_EQ(canonical(b, R"([{"run":{"plays":[{"name":"b","hosts":["2","1"]},{"name":"a"}]}}])"),
+            R"([{"run":{"plays":[{"name":"a"},{"hosts":["1","2"],"name":"b"}]}}])");
+  EXPECT_EQ(canonical(b, R"(["b","a"])"), R"(["b","a"])") << "a top-level array keeps its order";
+  EXPECT_EQ(canonical(b, R"({"other":["b","a"]})"), R"({"other":["b","a"]})");
+  EXPECT_EQ(canonical(b, R"({"hosts":[["b","a"],["a"]]})"), R"({"hosts":[["a"],["b","a"]]})")
+      << "only the member's own array is a set, not the arrays inside it";
+  EXPECT_EQ(canonical(b, R"({"hosts":"a","plays":{"name":"x"}})"),
+            R"({"hosts":"a","plays":{"name":"x"}})")
+      << "a member that is not an array is written as it is";
+  const std::string nested =
+      R"({"plays":[{"name":"b","plays":[{"name":"z"},{"name":"y"}]},{"name":"a"}]})";
+  const std::string once = canonical(b, nested);
+  EXPECT_EQ(once, R"({"plays":[{"name":"a"},{"name":"b","plays":[{"name":"y"},{"name":"z"}]}]})");
+  EXPECT_EQ(canonical(b, once), once) << "canonicalising a canonical text changes nothing";
+}
+
+TEST(KeyRules, LaneIgnoredFieldsAddToTheServerWideOnes) {
+  const KeyBuilder b = rules_builder(set_arrays({}, {"request_id"}), {"timestamp"});
+  EXPECT_EQ(b.key_format_version(), kKeyFormatVersionWithRules);
+  EXPECT_EQ(canonical(b, R"({"request_id":1,"timestamp":2,"a":{"request_id":3,"b":4}})"),
+            R"({"a":{"b":4}})");
+  EXPECT_EQ(b.ignored_fields(), (std::vector<std::string>{"request_id", "timestamp"}));
+  // The same effective rules, however they are split between server and
+  // lane, give the same keys.
+  const KeyBuilder same = rules_builder(set_arrays({}, {"timestamp", "request_id", "timestamp"}));
+  EXPECT_EQ(same.rules_text(), b.rules_text());
+  EXPECT_EQ(key_id(same, "ns", "g", R"({"a":1})"), key_id(b, "ns", "g", R"({"a":1})"));
+  // An ignored sort member is not a sort member: those elements sort by text.
+  const KeyBuilder hidden = rules_builder(set_arrays({{"plays", "rank"}}, {"rank"}));
+  EXPECT_EQ(canonical(hidden, R"({"plays":[{"rank":1,"n":"b"},{"rank":2,"n":"a"}]})"),
+            R"({"plays":[{"n":"a"},{"n":"b"}]})");
+}
+
+TEST(KeyRules, RulesAreInTheKeyMaterial) {
+  // One canonical text ({"a":1}: no array, no ignored member), four rules:
+  // four keys, so no two rule sets ever share a key.
+  const std::string ctx = R"({"a":1})";
+  const std::vector<KeyBuilder> builders = {
+      sha_builder(), rules_builder(set_arrays({{"plays", "name"}})),
+      rules_builder(set_arrays({{"plays", ""}})), rules_builder(set_arrays({}, {"zzz"}))};
+  std::set<std::string> keys;
+  for (const KeyBuilder& b : builders) {
+    EXPECT_EQ(canonical(b, ctx), ctx);
+    keys.insert(key_id(b, "ns", "g", ctx));
+  }
+  EXPECT_EQ(keys.size(), builders.size());
+  EXPECT_EQ(builders[1].rules_text(), R"({"ignored_fields":[],"set_arrays":{"plays":"name"}})");
+}
+
+TEST(KeyRules, ParsedContextGivesTheSameKey) {
+  const KeyBuilder b = rules_builder(set_arrays({{"hosts", ""}}, {"rid"}), {"ts"});
+  const char* ctx = R"({"hosts":["b","a"],"rid":1,"ts":2})";
+  Result<PlanKey> from_text = b.plan_key("ns", "g", ctx);
+  Result<PlanKey> from_json =
+      internal::plan_key_from_json(b, "ns", "g", nlohmann::json::parse(ctx));
+  ASSERT_TRUE(from_text.is_ok());
+  ASSERT_TRUE(from_json.is_ok());
+  EXPECT_EQ(from_text->key, from_json->key);
+  EXPECT_EQ(from_json->canonical_context, R"({"hosts":["a","b"]})");
+}
+
+TEST(KeyRules, ValidateRefusesEmptyNames) {
+  EXPECT_TRUE(validate_key_rules(set_arrays({{"plays", ""}}, {"a"})).is_ok());
+  EXPECT_EQ(validate_key_rules(set_arrays({}, {""})).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(validate_key_rules(set_arrays({{"", "name"}})).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(validate_key_rules(set_arrays({}, {"\xff"})).code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(validate_key_rules(set_arrays({{"", "x"}})).message(), HasSubstr("key_set_arrays"));
 }
 
 TEST(ParseHashAlgorithm, KnownAndUnknownNames) {

@@ -1,8 +1,9 @@
 """plancache.key_for: the golden vectors of the C++ tests, and the server's own keys.
 
-The vectors are read from where the C++ tests pin them, the `kGolden` table of
-tests/core/key_builder_test.cc (its C string literals decoded here), and
-checked against the table of docs/key_format.md §5 too.
+The vectors are read from where the C++ tests pin them, the `kGolden` (version
+1) and `kGoldenV2` (lane key rules, version 2) tables of
+tests/core/key_builder_test.cc (their C string literals decoded here), and
+checked against the tables of docs/key_format.md §5 and §6.3 too.
 """
 
 import json
@@ -11,8 +12,8 @@ import re
 
 import pytest
 
-from plancache import Client, canonical_json, key_for, normalize_goal
-from plancache.keys import key_material
+from plancache import Client, Engine, canonical_json, key_for, normalize_goal
+from plancache.keys import key_material, rules_text
 
 _LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 _SIMPLE_ESCAPES = {"n": 0x0A, "t": 0x09, "r": 0x0D, "\\": 0x5C, '"': 0x22, "'": 0x27,
@@ -41,11 +42,16 @@ def decode_c_literal(body):
     return bytes(out)
 
 
-def cpp_golden_vectors(repo):
-    """[{ns, goal, context, material, sha256, xxh3_128}] from kGolden in the C++ test."""
+V1_FIELDS = ("ns", "goal", "context", "material", "sha256", "xxh3_128")
+V2_FIELDS = ("ns", "goal", "context", "rules", "material", "sha256", "xxh3_128")
+
+
+def cpp_golden_vectors(repo, table_start="const Golden kGolden[] = {", names=V1_FIELDS):
+    """[{ns, goal, context, material, sha256, xxh3_128}] from kGolden in the C++ test
+    (or another table of string rows, with the field names given)."""
     with open(os.path.join(repo, "tests/core/key_builder_test.cc"), encoding="utf-8") as f:
         source = f.read()
-    table = source[source.index("const Golden kGolden[] = {"):]
+    table = source[source.index(table_start):]
     table = table[:table.index("\n};")]
     rows = []
     for row in re.findall(r"^\s*\{(\".*?)\},?$", table, re.M | re.S):
@@ -60,18 +66,20 @@ def cpp_golden_vectors(repo):
                 current = (current or b"") + decode_c_literal(token.group(1))
         fields.append(current)
         fields = [f for f in fields if f is not None]
-        assert len(fields) == 6, fields
-        rows.append(dict(zip(("ns", "goal", "context", "material", "sha256", "xxh3_128"),
-                             fields)))
+        assert len(fields) == len(names), fields
+        rows.append(dict(zip(names, fields)))
     return rows
 
 
-def doc_golden_sha256(repo):
-    """The sha256 column of docs/key_format.md §5, in row order."""
+def doc_golden_sha256(repo, heading="## 5. Golden vectors", column=4):
+    """The sha256 column of docs/key_format.md §5 (or another section's
+    table), in row order."""
     with open(os.path.join(repo, "docs/key_format.md"), encoding="utf-8") as f:
         doc = f.read()
-    section = doc[doc.index("## 5. Golden vectors"):]
-    return [cells[4].strip().strip("`") for cells in
+    section = doc[doc.index(heading):]
+    end = section.find("\n## ", len(heading))
+    section = section if end < 0 else section[:end]
+    return [cells[column].strip().strip("`") for cells in
             (line.split("|")[1:-1] for line in section.splitlines() if line.startswith("| `"))]
 
 
@@ -171,3 +179,79 @@ def test_bad_contexts_and_namespaces(server):
     for ns in ("", "../x", "a/b", ".hidden", "-x", "a" * 65, "n\x00s"):
         with pytest.raises(ValueError):
             key_for("x", None, ns)
+
+
+# -- lane key rules (key format version 2) ---------------------------------
+
+def rule_kwargs(rules_json):
+    """key_for's keyword arguments from a kGoldenV2 row's rules (config values)."""
+    rules = json.loads(rules_json)
+    return {"ignored_context_fields": rules.get("ignored_context_fields", ()),
+            "key_ignored_fields": rules.get("key_ignored_fields", ()),
+            "key_set_arrays": rules.get("key_set_arrays")}
+
+
+def test_version_2_golden_vectors_of_the_cpp_tests(repo):
+    rows = cpp_golden_vectors(repo, "const GoldenV2 kGoldenV2[] = {", V2_FIELDS)
+    assert len(rows) >= 3
+    assert [v["sha256"].decode() for v in rows] == \
+        doc_golden_sha256(repo, "### 6.3 Golden vectors", 5)
+    for v in rows:
+        kwargs = rule_kwargs(v["rules"])
+        context, ns = json.loads(v["context"]), v["ns"].decode()
+        assert key_material(v["goal"], context, ns, **kwargs) == v["material"]
+        assert key_for(v["goal"].decode("utf-8"), context, ns, **kwargs) == v["sha256"].decode()
+
+
+def test_rules_text_and_set_array_order():
+    assert rules_text() == ""
+    assert rules_text(["ts"]) == "", "server-wide ignored fields alone: version 1"
+    assert rules_text(["ts", "a"], ["a", "rid"], {"plays": "name"}) == \
+        '{"ignored_fields":["a","rid","ts"],"set_arrays":{"plays":"name"}}'
+    sets = {"plays": "name", "hosts": ""}
+    assert canonical_json({"plays": [{"x": 1}, "s", {"name": "b"}, {"name": "a"}, 7]},
+                          set_arrays=sets) == '{"plays":[{"name":"a"},{"name":"b"},"s",7,{"x":1}]}'
+    assert canonical_json({"hosts": ["é", "z", "a", "a"]}, set_arrays=sets) == \
+        '{"hosts":["a","a","z","é"]}'
+    assert canonical_json(["b", "a"], set_arrays=sets) == '["b","a"]'
+    with pytest.raises(ValueError):
+        key_for("g", None, "ops", key_ignored_fields=[""])
+    with pytest.raises(TypeError):
+        key_for("g", None, "ops", key_set_arrays={"plays": 1})
+
+
+RULES_CONFIG = """
+ignored_context_fields = ["timestamp"]
+
+[namespaces.ops]
+key_ignored_fields = ["request_id"]
+key_set_arrays = { plays = "name", hosts = "", tasks = "id" }
+"""
+OPS_RULES = {"ignored_context_fields": ["timestamp"], "key_ignored_fields": ["request_id"],
+             "key_set_arrays": {"plays": "name", "hosts": "", "tasks": "id"}}
+RULE_CONTEXTS = [
+    None,
+    {"plays": [{"name": "web", "hosts": ["b", "a"]}, {"name": "db"}], "hosts": ["z", "y", "z"]},
+    {"request_id": 7, "timestamp": 1, "tasks": [{"id": 10}, "x", {"id": 9}, {"do": 1}],
+     "deep": [{"plays": [{"name": "\u00e9"}, {"name": "e"}, 3]}]},
+]
+
+
+def test_key_for_with_lane_rules_equals_the_servers_and_the_engines_key(tmp_path, fresh_server):
+    config = tmp_path / "rules.toml"
+    config.write_text(RULES_CONFIG)
+    server = fresh_server("--config", str(config), planner=False, config=False)
+    engine = Engine(ignored_fields=["timestamp"],
+                    lanes={"ops": {"key_ignored_fields": ["request_id"],
+                                   "key_set_arrays": OPS_RULES["key_set_arrays"]}})
+    with Client(server.url) as c, engine:
+        for context in RULE_CONTEXTS:
+            ops = key_for("plan it", context, "ops", **OPS_RULES)
+            assert c.put("plan it", 1, context=context, namespace="ops").key == ops
+            assert engine.key_for("plan it", context, "ops") == ops
+            # Lanes without rules of their own: version 1 with the server-wide field.
+            for ns in ("default", "unconfigured"):
+                plain = key_for("plan it", context, ns, ignored_context_fields=["timestamp"])
+                assert c.put("plan it", 1, context=context, namespace=ns).key == plain
+                assert engine.key_for("plan it", context, ns) == plain
+                assert plain != key_for("plan it", context, ns, **OPS_RULES)

@@ -273,6 +273,31 @@ eviction = "cost"
   EXPECT_FALSE(p.configured("team-b"));
 }
 
+TEST_F(ConfigTest, NamespaceKeyRules) {
+  ServeFlags flags;
+  flags.config_path = toml(R"(
+ignored_context_fields = ["timestamp"]
+
+[namespaces.ops]
+key_ignored_fields = ["request_id", "trace"]
+key_set_arrays = { "plays" = "name", "hosts" = "", "tasks" = "id" }
+
+[namespaces.infra.key_set_arrays]
+"Host Names" = ""
+)");
+  auto c = resolve(flags);
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  const KeyRules& ops = c->namespaces->get("ops").keys;
+  EXPECT_EQ(ops.ignored_fields, (std::vector<std::string>{"request_id", "trace"}));
+  EXPECT_EQ(ops.set_arrays, (std::map<std::string, std::string, std::less<>>{
+                                {"hosts", ""}, {"plays", "name"}, {"tasks", "id"}}));
+  EXPECT_EQ(c->ignored_context_fields, std::vector<std::string>{"timestamp"}) << "server-wide";
+  const KeyRules& infra = c->namespaces->get("infra").keys;
+  EXPECT_TRUE(infra.ignored_fields.empty());
+  EXPECT_EQ(infra.set_arrays.at("Host Names"), "") << "member names are kept verbatim";
+  EXPECT_TRUE(c->namespaces->get("default").keys.empty()) << "no rules: version-1 keys";
+}
+
 TEST_F(ConfigTest, NamespacePlannerIsOneOfUrlOrCommand) {
   ServeFlags flags;
   flags.config_path = toml(R"(
@@ -364,6 +389,17 @@ TEST_F(ConfigTest, NamespaceTableErrorsNameFileTableAndKey) {
       {"[namespaces]\n\"" + std::string(65, 'n') + "\" = {}\n", {"longer than 64"}},
       {"[namespaces]\ndocs = 5\n", {"[namespaces.docs]", "table"}},
       {"namespaces = 5\n", {"'namespaces'", "table"}},
+      {"[namespaces.ops]\nkey_set_arrays = [\"plays\"]\n",
+       {"[namespaces.ops]", "'key_set_arrays'", "a table", "an array"}},
+      {"[namespaces.ops]\nkey_set_arrays = { plays = 5 }\n",
+       {"[namespaces.ops]", "'key_set_arrays'", "'plays'", "a string", "5"}},
+      {"[namespaces.ops]\nkey_set_arrays = { \"\" = \"name\" }\n",
+       {"[namespaces.ops]", "'key_set_arrays'", "empty"}},
+      {"[namespaces.ops]\nkey_ignored_fields = \"request_id\"\n",
+       {"[namespaces.ops]", "'key_ignored_fields'", "an array", "'request_id'"}},
+      {"[namespaces.ops]\nkey_ignored_fields = [\"a\", \"\"]\n",
+       {"[namespaces.ops]", "'key_ignored_fields'", "empty"}},
+      {"[namespaces.ops]\nkey_ignored_fields = [1]\n", {"'key_ignored_fields'", "a string", "1"}},
   };
   for (const Case& c : cases) {
     ServeFlags flags;

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 
+#include "cache/lane_keys.h"
 #include "plancache/cache.h"
 #include "plancache/key_builder.h"
 #include "plancache/namespace_policy.h"
@@ -41,7 +42,8 @@ using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>
 // What the plan endpoints (/v1/plans, /v1/plans/lookup) use.
 struct PlanHandlers {
   Cache& cache;
-  const KeyBuilder& keys;
+  // Each lane's key builder (its key rules): every plan key is built here.
+  const LaneKeys& keys;
   const NamespacePolicies& policies;
   // Read-through planning (planners may be none). Never null.
   Planning* planning;
@@ -88,12 +90,13 @@ void reply_error(HttpResponse& res, boost::beast::http::status status, std::stri
 // Appends the decimal text of `n` (answers built by hand on the hit path).
 void append_int(std::string& out, int64_t n);
 
-// The plan key of {"goal","context"?,"namespace"?}.
-Result<PlanKey> plan_key_of(const KeyBuilder& keys, const PlanFields& fields);
+// The plan key of {"goal","context"?,"namespace"?}, by the namespace's lane
+// key builder.
+Result<PlanKey> plan_key_of(const LaneKeys& keys, const PlanFields& fields);
 
 // Parses the body of a plan request into *body and builds its key; replies
 // with the error and returns nullopt when either fails.
-std::optional<PlanKey> read_plan_key(const KeyBuilder& keys, Call& call, nlohmann::json* body);
+std::optional<PlanKey> read_plan_key(const LaneKeys& keys, Call& call, nlohmann::json* body);
 
 // {<lead>"hit":true,"key","namespace","tier","plan",<metadata>}: `lead`
 // is "{" or "{" plus members of its own, each followed by a comma.

@@ -146,7 +146,7 @@ void delete_plan(const PlanHandlers& h, Call& call) {
 
 }  // namespace
 
-std::optional<PlanKey> read_plan_key(const KeyBuilder& keys, Call& call, json* body) {
+std::optional<PlanKey> read_plan_key(const LaneKeys& keys, Call& call, json* body) {
   auto parsed = parse_json_body(call.req.body());
   if (!parsed.is_ok()) {
     reply_error(call.res, parsed.status());
@@ -166,9 +166,9 @@ std::optional<PlanKey> read_plan_key(const KeyBuilder& keys, Call& call, json* b
   return std::move(key).value();
 }
 
-Result<PlanKey> plan_key_of(const KeyBuilder& keys, const PlanFields& fields) {
+Result<PlanKey> plan_key_of(const LaneKeys& keys, const PlanFields& fields) {
   static const nlohmann::json kNull;
-  return plan_key_from_json(keys, fields.ns, fields.goal,
+  return plan_key_from_json(keys.of(fields.ns), fields.ns, fields.goal,
                             fields.context == nullptr ? kNull : *fields.context);
 }
 
