@@ -258,7 +258,7 @@ TEST(CostPolicy, RemovalCauses) {
 // every operation and the structures agree. For every variant the tool runs.
 TEST(CostPolicy, BoundsAlwaysHold) {
   for (internal::CostVariant variant :
-       {internal::CostVariant::kWindowGdsf, internal::CostVariant::kWindowGdsfNoShadow,
+       {internal::CostVariant::kWindowGdsf,
         internal::CostVariant::kGdsf}) {
     internal::TinyLfuConfig config;
     config.cost_variant = variant;

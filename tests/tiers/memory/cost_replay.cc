@@ -6,7 +6,7 @@
 //
 //   cost_replay --format gcc|lirs|arc|synthetic [--trace FILE|-]
 //               [--sizes N,N,...] [--fractions F,F,...] [--bytes]
-//               [--policies lru,tinylfu,cost,cost-noshadow,gdsf] [--hints]
+//               [--policies lru,tinylfu,cost,gdsf] [--hints]
 //
 // Formats: gcc = `op 0xADDRESS size hit_penalty miss_penalty` (cost = the
 // miss penalty, size = the size field); lirs = one integer key per line;
@@ -154,11 +154,8 @@ PolicyChoice policy_named(const std::string& name) {
   if (name == "lru") return {name, EvictionPolicy::kLru};
   if (name == "tinylfu") return {name, EvictionPolicy::kTinyLfu};
   if (name == "cost") return {name, EvictionPolicy::kCost};
-  if (name == "cost-noshadow") {
-    return {name, EvictionPolicy::kCost, CostVariant::kWindowGdsfNoShadow};
-  }
   if (name == "gdsf") return {name, EvictionPolicy::kCost, CostVariant::kGdsf};
-  std::cerr << "unknown policy " << name << " (lru, tinylfu, cost, cost-noshadow, gdsf)\n";
+  std::cerr << "unknown policy " << name << " (lru, tinylfu, cost, gdsf)\n";
   std::exit(2);
 }
 

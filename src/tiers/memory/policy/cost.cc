@@ -33,16 +33,13 @@
 //   still wins 1 time in 128 against hash flooding). This is what keeps
 //   loops and scans from flushing the main area -- GDSF alone admits every
 //   entry and falls to LRU's level on loop traces.
-// * Window size: Caffeine's hill climber, measuring the planner time a
-//   sample of reads saved (hits x cost; a miss priced at the typical cost)
-//   instead of the hit rate. Plus a paired check against LRU: a ShadowLru
-//   (shadow_lru.h) replays a sample of the keys under plain LRU; when LRU
-//   would have saved more on those keys over a period (>= 1000 reads, 10
-//   per climber sample), the window grows a step (at most 80%, where the
-//   policy is nearly LRU). On recency-heavy traces (LIRS sprite) a climber
-//   alone never gets there: consecutive samples differ more than window
-//   sizes do. The check brings the policy to within 0.3 points of LRU
-//   there, where W-TinyLFU stays 4 points below.
+// * Window size: the window tuner (window_tuner.h) -- miniature copies of
+//   this policy at window shares of 1%, 20%, 50% and 100% (the last is LRU
+//   with the temporary list in front) replay a sample of the keys, and the
+//   window takes the share of the one that saved the most planner time
+//   (hits x cost) when it is clearly ahead. The 100% miniature is the
+//   check against LRU: on recency-heavy traces (LIRS sprite) the policy
+//   follows it instead of staying below LRU.
 //
 // Priority hints (EntryMeta::priority):
 // * important: its cost counts 8 times (CostModel::cost), in admission and
@@ -65,6 +62,8 @@
 // node's policy_stamp is its heap index.
 #include "tiers/memory/policy/cost.h"
 
+#include "tiers/memory/policy/window_tuner.h"
+
 #include <algorithm>
 #include <cmath>
 #include <utility>
@@ -73,17 +72,11 @@ namespace plancache::internal {
 namespace {
 
 constexpr double kMinWindowShare = 0.01;
-constexpr double kMaxWindowShare = 0.8;
-constexpr double kStepShare = 0.0625;       // Caffeine HILL_CLIMBER_STEP_PERCENT
-constexpr double kStepDecay = 0.98;         // HILL_CLIMBER_STEP_DECAY_RATE
-constexpr double kRestartThreshold = 0.05;  // HILL_CLIMBER_RESTART_THRESHOLD
+constexpr double kMaxWindowShare = 1.0;     // all window: LRU
 constexpr int kTransferLimit = 1000;        // nodes moved per window resize
 constexpr uint32_t kWarmFrequency = 6;      // ADMIT_HASHDOS_THRESHOLD
 constexpr uint64_t kUnboundedSketchStart = 1024;
 constexpr double kCostDecay = 4096;         // known costs averaged before halving
-constexpr uint64_t kShadowChecks = 10;      // LRU checks per climber sample ...
-constexpr uint64_t kMinShadowReads = 1000;  // ... each over at least this many reads
-constexpr double kShadowMargin = 0.01;      // LRU must save 1% more to count
 constexpr double kRebaseAt = 1e15;          // L is subtracted out past this
 constexpr double kImportantWeight = 8;      // an important entry's cost counts 8x
 
@@ -134,12 +127,20 @@ CostPolicy::CostPolicy(Budget budget, const TinyLfuConfig& config)
       config_(config),
       sketch_(budget.max_entries == kUnbounded ? kUnboundedSketchStart : budget.max_entries),
       model_(budget),
-      shadow_(budget),
       window_share_(std::clamp(config.initial_window, kMinWindowShare, kMaxWindowShare)),
-      step_(-kStepShare),
       random_state_(config.seed | 1) {
+  if (config.adaptive_window) {
+    tuner_ = std::make_unique<WindowTuner>(budget, [config](Budget mini, double share) {
+      TinyLfuConfig fixed = config;
+      fixed.initial_window = share;
+      fixed.adaptive_window = false;
+      return std::make_unique<CostPolicy>(mini, fixed);
+    });
+  }
   resize_window(0);
 }
+
+CostPolicy::~CostPolicy() = default;
 
 double CostPolicy::value(const Node* node) const {
   return static_cast<double>(sketch_.frequency(node->hash)) * model_.cost(node) /
@@ -180,14 +181,13 @@ void CostPolicy::on_insert(Node* node) {
   }
   sketch_.increment(node->hash);
   model_.observe(node);
-  shadow_read(node, false);
+  tune(node);
   link(node);
 }
 
 void CostPolicy::on_access(Node* node) {
   sketch_.increment(node->hash);
-  last_hit_cost_ = model_.cost(node);
-  shadow_read(node, true);
+  tune(node);
   reposition(node);
 }
 
@@ -212,7 +212,7 @@ void CostPolicy::reposition(Node* node) {
 }
 
 // A replacement counts as an access for the sketch and the lists, not for
-// the shadow's comparison (which is about reads).
+// window tuner's miniatures (which replay reads and stores).
 void CostPolicy::on_update(Node* node, uint64_t old_charge) {
   model_.observe(node);
   sketch_.increment(node->hash);
@@ -323,50 +323,16 @@ std::vector<Node*> CostPolicy::coldest_first() const {
   return out;
 }
 
-// --- window size: hill climbing and the LRU check ------------------------------------
+// --- window size: the tuner --------------------------------------------------------
 
-void CostPolicy::shadow_read(const Node* node, bool hit) {
-  if (config_.cost_variant != CostVariant::kWindowGdsf || !config_.adaptive_window ||
-      !shadow_.sampled(node->hash)) {
-    return;
-  }
-  const double cost = model_.cost(node);
-  if (hit) pair_ours_ += cost;
-  if (shadow_.access(node->hash, node->charge)) pair_lru_ += cost;
+void CostPolicy::tune(const Node* node) {
+  if (tuner_ != nullptr && tuner_->sampled(node->hash)) tuner_->access(*node, model_.cost(node));
 }
 
 void CostPolicy::record_read(bool hit) {
-  if (!config_.adaptive_window) return;
-  const double cost = hit ? last_hit_cost_ : model_.typical();
-  if (hit) sample_saved_ += cost;
-  sample_total_ += cost;
-  if (config_.cost_variant == CostVariant::kWindowGdsf &&
-      ++pair_reads_ >= std::max(sketch_.sample_size() / kShadowChecks, kMinShadowReads)) {
-    check_shadow();
-  }
-  if (++sample_reads_ < sketch_.sample_size()) return;
-  const double rate = sample_total_ > 0 ? sample_saved_ / sample_total_ : 0;
-  sample_saved_ = sample_total_ = 0;
-  sample_reads_ = 0;
-  climb(rate);
-}
-
-void CostPolicy::check_shadow() {
-  const bool lru_wins = pair_lru_ > pair_ours_ * (1 + kShadowMargin);
-  pair_ours_ = pair_lru_ = 0;
-  pair_reads_ = 0;
-  if (!lru_wins) return;
-  step_ = kStepShare;  // and the climber goes on growing it while that helps
-  resize_window(kStepShare);
-}
-
-void CostPolicy::climb(double rate) {
-  const double change = rate - previous_rate_;
-  const double amount = change >= 0 ? step_ : -step_;
-  step_ = std::abs(change) >= kRestartThreshold ? (amount >= 0 ? kStepShare : -kStepShare)
-                                                : kStepDecay * amount;
-  previous_rate_ = rate;
-  resize_window(amount);
+  (void)hit;  // the tuner's miniatures count their own hits
+  if (tuner_ == nullptr) return;
+  if (auto share = tuner_->on_read(window_share_)) resize_window(*share - window_share_);
 }
 
 // A smaller window hands its oldest to the main area (no contest: reads and

@@ -1,6 +1,6 @@
 // CostPolicy: cost-aware eviction (EvictionPolicy::kCost) -- an LRU
 // admission window in front of a GreedyDual-Size-Frequency main area, with
-// W-TinyLFU's frequency sketch, admission test and hill climber, weighted
+// W-TinyLFU's frequency sketch, admission test and window tuner, weighted
 // by recompute cost; plus the entry priority hints (important entries cost
 // 8x, temporary ones are evicted first). See the design comment
 // in cost.cc; docs/decisions.md has the measurements behind it.
@@ -14,9 +14,10 @@
 
 #include "tiers/memory/frequency_sketch.h"
 #include "tiers/memory/policy/policy.h"
-#include "tiers/memory/policy/shadow_lru.h"
 
 namespace plancache::internal {
+
+class WindowTuner;
 
 // What an entry costs to lose and the room it takes, for the cost-aware
 // policies: its recompute cost (EntryMeta::compute_ms, 0 = unknown) and the
@@ -47,7 +48,7 @@ class CostModel {
 class CostPolicy final : public Policy {
  public:
   CostPolicy(Budget budget, const TinyLfuConfig& config);
-  ~CostPolicy() override = default;
+  ~CostPolicy() override;
 
   void on_insert(Node* node) override;
   void on_access(Node* node) override;
@@ -89,9 +90,7 @@ class CostPolicy final : public Policy {
   void offer(Node* candidate, EvictionSink& sink);
   bool admit(const Node* candidate, const Node* victim);
   void evict_main(EvictionSink& sink);
-  void shadow_read(const Node* node, bool hit);
-  void check_shadow();
-  void climb(double rate);
+  void tune(const Node* node);
   void resize_window(double delta);
   uint64_t next_random();
 
@@ -106,7 +105,6 @@ class CostPolicy final : public Policy {
   TinyLfuConfig config_;
   FrequencySketch sketch_;
   CostModel model_;
-  ShadowLru shadow_;
 
   PolicyList window_;       // admission window, LRU order (front = oldest)
   PolicyList temporary_;    // EntryPriority::kTemporary, LRU order (front = oldest)
@@ -119,17 +117,7 @@ class CostPolicy final : public Policy {
   // it may evict older entries for it, not it first.
   Node* fresh_ = nullptr;
 
-  // Hill climber (Caffeine's, on planner time saved instead of hits).
-  double last_hit_cost_ = 0;
-  double sample_saved_ = 0;
-  double sample_total_ = 0;
-  uint64_t sample_reads_ = 0;
-  double previous_rate_ = 0;
-  double step_;
-  // Paired check against LRU on the shadow's sampled keys.
-  double pair_ours_ = 0;
-  double pair_lru_ = 0;
-  uint64_t pair_reads_ = 0;
+  std::unique_ptr<WindowTuner> tuner_;  // null: a fixed window
 
   uint64_t random_state_;
 };

@@ -114,15 +114,14 @@ class Policy {
 // kept for the measurement tool (tests/tiers/memory/cost_replay.cc).
 enum class CostVariant {
   kWindowGdsf,          // policy/cost.h: the choice
-  kWindowGdsfNoShadow,  // the same without the shadow-LRU check
   kGdsf,                // plain GreedyDual-Size-Frequency (policy/gdsf.cc)
 };
 
 // Tuning of W-TinyLFU (and of the cost policy, which shares its window and
-// hill climber); the defaults are Caffeine's.
+// window tuner, window_tuner.h).
 struct TinyLfuConfig {
   double initial_window = 0.01;  // share of the budget given to the window
-  bool adaptive_window = true;   // hill-climb the window size
+  bool adaptive_window = true;   // let the window tuner size the window
   uint64_t seed = 1;             // for the hash-flooding admission coin
   CostVariant cost_variant = CostVariant::kWindowGdsf;  // kCost only
 };

@@ -37,12 +37,13 @@
 //   touches no neighbour nodes. The eviction order differs only within that
 //   quarter, which is never where victims come from.
 // * Ageing: the sketch halves all counters after 10x capacity additions.
-// * Adaptive window (hill climbing, Caffeine's climb()): every sample of 10x
-//   capacity reads, the hit rate is compared with the previous sample's; the
-//   window keeps moving in the direction that helped (in steps of 6.25% of
-//   the budget, decaying by 2% per sample, restarting at 6.25% when the hit
-//   rate jumps by 5 points), between 1% and 80% of the budget. Recency-biased
-//   workloads (e.g. OLTP) grow the window, frequency-biased ones shrink it.
+// * Adaptive window (window_tuner.h): miniature copies of this policy at
+//   window shares of 1%, 20%, 50% and 100% (plain LRU) replay a sample of
+//   the keys; every period (10x capacity reads) the window takes the share
+//   of the miniature that hit the most, when it is clearly ahead of the
+//   current share's. Frequency-biased workloads keep the 1% window, where
+//   Caffeine's hill climber wanders off it on noise; recency-biased ones
+//   (OLTP, LIRS sprite) move to the large windows within a period or two.
 //
 // Two bounds. A shard is bounded by entries AND by bytes (either may be
 // unbounded). Every size the policy keeps -- each region's size and limit --
@@ -65,15 +66,14 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tiers/memory/policy/window_tuner.h"
+
 namespace plancache::internal {
 namespace {
 
 constexpr double kProtectedShare = 0.8;      // of the main area
 constexpr double kMinWindowShare = 0.01;
-constexpr double kMaxWindowShare = 0.8;
-constexpr double kStepShare = 0.0625;        // Caffeine HILL_CLIMBER_STEP_PERCENT
-constexpr double kStepDecay = 0.98;          // HILL_CLIMBER_STEP_DECAY_RATE
-constexpr double kRestartThreshold = 0.05;   // HILL_CLIMBER_RESTART_THRESHOLD
+constexpr double kMaxWindowShare = 1.0;     // all window: plain LRU
 constexpr int kTransferLimit = 1000;         // QUEUE_TRANSFER_THRESHOLD
 constexpr uint32_t kWarmFrequency = 6;       // ADMIT_HASHDOS_THRESHOLD
 constexpr uint64_t kUnboundedSketchStart = 1024;
@@ -90,9 +90,22 @@ TinyLfuPolicy::TinyLfuPolicy(Budget budget, const TinyLfuConfig& config)
       config_(config),
       sketch_(budget.max_entries == kUnbounded ? kUnboundedSketchStart : budget.max_entries),
       window_share_(std::clamp(config.initial_window, kMinWindowShare, kMaxWindowShare)),
-      step_(-kStepShare),
       random_state_(config.seed | 1) {
+  if (config.adaptive_window) {
+    tuner_ = std::make_unique<WindowTuner>(budget, [config](Budget mini, double share) {
+      TinyLfuConfig fixed = config;
+      fixed.initial_window = share;
+      fixed.adaptive_window = false;
+      return std::make_unique<TinyLfuPolicy>(mini, fixed);
+    });
+  }
   resize_window(0);
+}
+
+TinyLfuPolicy::~TinyLfuPolicy() = default;
+
+void TinyLfuPolicy::tune(const Node* node) {
+  if (tuner_ != nullptr && tuner_->sampled(node->hash)) tuner_->access(*node, 1.0);
 }
 
 TinyLfuPolicy::Amount TinyLfuPolicy::scaled(double fraction) const {
@@ -112,6 +125,7 @@ void TinyLfuPolicy::on_insert(Node* node) {
     sketch_.ensure_capacity(2 * entries());
   }
   sketch_.increment(node->hash);
+  tune(node);
   node->region = Region::kWindow;
   push(window_, node);
   add_to(window_size_, node);
@@ -119,6 +133,7 @@ void TinyLfuPolicy::on_insert(Node* node) {
 
 void TinyLfuPolicy::on_access(Node* node) {
   sketch_.increment(node->hash);
+  tune(node);
   switch (node->region) {
     case Region::kWindow:
       touch(window_, node);
@@ -254,21 +269,9 @@ void TinyLfuPolicy::evict_from_main(uint64_t candidates, EvictionSink& sink) {
 }
 
 void TinyLfuPolicy::record_read(bool hit) {
-  if (!config_.adaptive_window) return;
-  ++(hit ? sample_hits_ : sample_misses_);
-  if (sample_hits_ + sample_misses_ >= sketch_.sample_size()) climb();
-}
-
-void TinyLfuPolicy::climb() {
-  const double requests = static_cast<double>(sample_hits_ + sample_misses_);
-  const double hit_rate = static_cast<double>(sample_hits_) / requests;
-  const double change = hit_rate - previous_hit_rate_;
-  const double amount = change >= 0 ? step_ : -step_;
-  step_ = std::abs(change) >= kRestartThreshold ? (amount >= 0 ? kStepShare : -kStepShare)
-                                                : kStepDecay * amount;
-  previous_hit_rate_ = hit_rate;
-  sample_hits_ = sample_misses_ = 0;
-  resize_window(amount);
+  (void)hit;  // the tuner's miniatures count their own hits
+  if (tuner_ == nullptr) return;
+  if (auto share = tuner_->on_read(window_share_)) resize_window(*share - window_share_);
 }
 
 // Moves the window share by `delta` and the protected limit with it, then

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "tiers/memory/frequency_sketch.h"
@@ -12,10 +13,12 @@
 
 namespace plancache::internal {
 
+class WindowTuner;
+
 class TinyLfuPolicy final : public Policy {
  public:
   TinyLfuPolicy(Budget budget, const TinyLfuConfig& config);
-  ~TinyLfuPolicy() override = default;
+  ~TinyLfuPolicy() override;
 
   void on_insert(Node* node) override;
   void on_access(Node* node) override;
@@ -59,7 +62,7 @@ class TinyLfuPolicy final : public Policy {
   void evict_from_main(uint64_t candidates, EvictionSink& sink);
   bool admit(const Node* candidate, const Node* victim);
   void demote_from_protected();
-  void climb();
+  void tune(const Node* node);
   void resize_window(double delta);
   void grow_window();
   uint64_t next_random();
@@ -73,13 +76,8 @@ class TinyLfuPolicy final : public Policy {
   Amount protected_size_;
   Amount window_limit_;
   Amount protected_limit_;
-  double window_share_;   // current window share of the budget, 0..kMaxWindow
-
-  // Hill climber state (Caffeine's climb()).
-  uint64_t sample_hits_ = 0;
-  uint64_t sample_misses_ = 0;
-  double previous_hit_rate_ = 0;
-  double step_;
+  double window_share_;   // current window share of the budget, 0.01..1
+  std::unique_ptr<WindowTuner> tuner_;  // null: a fixed window
 
   uint64_t random_state_;
 };
