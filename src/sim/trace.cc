@@ -196,20 +196,36 @@ Status jsonl_fields(const nlohmann::json& doc, Access* out) {
   return Status::ok();
 }
 
-Status parse_jsonl(std::string_view line, Access* out, uint64_t* count) {
+// The JSONL line's object and its "op" ("" when it has none: a request).
+// Errors: not JSON, not an object, "op" not a string.
+Result<std::string> jsonl_object(std::string_view line, nlohmann::json* doc) {
+  *doc = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (doc->is_discarded()) return Status::invalid_argument(json_error(line));
+  if (!doc->is_object()) return Status::invalid_argument("expected a JSON object {\"key\": ...}");
+  const auto op = doc->find("op");
+  if (op == doc->end() || op->is_null()) return std::string();
+  if (!op->is_string()) return Status::invalid_argument("\"op\" must be a string");
+  return op->get<std::string>();
+}
+
+Status parse_jsonl(std::string_view line, const PutFills* fills, Access* out, uint64_t* count) {
   if (trim(line).empty()) return Status::ok();
-  const nlohmann::json doc = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return Status::invalid_argument(json_error(line));
-  if (!doc.is_object()) return Status::invalid_argument("expected a JSON object {\"key\": ...}");
+  nlohmann::json doc;
+  Result<std::string> op = jsonl_object(line, &doc);
+  if (!op.is_ok()) return op.status();
   // The server's access log also records puts: only gets are requests.
-  if (const auto op = doc.find("op"); op != doc.end() && !op->is_null()) {
-    if (!op->is_string()) return Status::invalid_argument("\"op\" must be a string");
-    if (*op != "get") return Status::ok();
-  }
+  if (!op->empty() && *op != "get") return Status::ok();
   PLANCACHE_RETURN_IF_ERROR(jsonl_fields(doc, out));
+  if (fills != nullptr && !doc.contains("size")) {
+    if (auto it = fills->find(fill_identity(out->ns, out->key)); it != fills->end()) {
+      out->size = it->second.size;
+      out->cost_ms = it->second.cost_ms;
+    }
+  }
   *count = 1;
   return Status::ok();
 }
+
 
 Status parse_arc(std::string_view line, Access* out, uint64_t* count) {
   std::array<std::string_view, 4> f;
@@ -304,6 +320,35 @@ Result<TraceFormat> detect_format(const std::string& path) {
   }
 }
 
+// The put lines of a JSONL file (PutFills); null when it has none. Lines
+// that do not parse are skipped here: the main pass reports them.
+Result<std::shared_ptr<const PutFills>> collect_put_fills(const std::string& path) {
+  OpenedSource opened;
+  Result<LineReader> lines = open_lines(path, &opened);
+  if (!lines.is_ok()) return lines.status();
+  auto fills = std::make_shared<PutFills>();
+  std::string_view line;
+  // A JSONL trace that is not an access log has no "op" at all: give up on
+  // it after its first lines rather than read it twice.
+  constexpr uint64_t kLinesWithoutOp = 1000;
+  bool any_op = false;
+  for (uint64_t n = 0;; ++n) {
+    Result<bool> more = lines->next(&line);
+    if (!more.is_ok()) return more.status();
+    if (!*more) break;
+    any_op = any_op || line.find("\"op\"") != std::string_view::npos;
+    if (!any_op && n >= kLinesWithoutOp) break;
+    if (line.find("\"put\"") == std::string_view::npos) continue;  // cheap pre-filter
+    nlohmann::json doc;
+    Result<std::string> op = jsonl_object(line, &doc);
+    Access put;
+    if (!op.is_ok() || *op != "put" || !jsonl_fields(doc, &put).is_ok()) continue;
+    (*fills)[fill_identity(put.ns, put.key)] = PutFill{put.size, put.cost_ms};
+  }
+  if (fills->empty()) return std::shared_ptr<const PutFills>();
+  return std::shared_ptr<const PutFills>(std::move(fills));
+}
+
 }  // namespace
 
 std::string_view trace_format_name(TraceFormat format) {
@@ -322,6 +367,11 @@ Result<TraceFormat> parse_trace_format(std::string_view name) {
   }
   return Status::invalid_argument("unknown trace format '" + std::string(name) +
                                   "' (expected one of " + known + ")");
+}
+
+uint64_t fill_identity(std::string_view ns, uint64_t key) {
+  // A namespace's hash mixed with the key: distinct for the few lanes a log has.
+  return xxh3_64(ns) * 0x9E3779B97F4A7C15ULL ^ key;
 }
 
 uint64_t key_of_token(std::string_view token) {
@@ -360,7 +410,7 @@ Status TraceReader::parse_line(std::string_view line) {
       break;
     }
     case TraceFormat::kJsonl:
-      s = parse_jsonl(line, &pending_, &pending_count_);
+      s = parse_jsonl(line, fills_.get(), &pending_, &pending_count_);
       break;
     case TraceFormat::kArc:
       s = parse_arc(line, &pending_, &pending_count_);
@@ -393,11 +443,19 @@ Result<std::unique_ptr<TraceReader>> open_trace(const std::string& path, TraceFo
     if (!detected.is_ok()) return detected.status();
     format = *detected;
   }
+  std::shared_ptr<const PutFills> fills;
+  if (format == TraceFormat::kJsonl) {
+    Result<std::shared_ptr<const PutFills>> collected = collect_put_fills(path);
+    if (!collected.is_ok()) return collected.status();
+    fills = std::move(collected).value();
+  }
   OpenedSource opened;
   Result<LineReader> lines = open_lines(path, &opened);
   if (!lines.is_ok()) return lines.status();
-  return std::make_unique<TraceReader>(std::move(lines).value(), format, opened.compression,
-                                       opened.file_bytes);
+  auto reader = std::make_unique<TraceReader>(std::move(lines).value(), format,
+                                              opened.compression, opened.file_bytes);
+  reader->set_fills(std::move(fills));
+  return reader;
 }
 
 }  // namespace plancache::internal

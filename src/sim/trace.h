@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 
 #include "plancache/status.h"
@@ -58,10 +59,27 @@ struct Access {
 // that fits 64 bits, else XXH3-64 of its bytes.
 uint64_t key_of_token(std::string_view token);
 
+// What the put lines of a JSONL access log say about each key: the size
+// and planner cost of the value stored (the last put wins). A get that
+// missed has neither -- the server learns them only when the plan is put
+// -- so the reader fills them in from here.
+struct PutFill {
+  uint64_t size = 1;
+  uint32_t cost_ms = 0;
+};
+using PutFills = std::unordered_map<uint64_t, PutFill>;  // by fill_identity()
+
+// The key of an access within its namespace, as PutFills is keyed.
+uint64_t fill_identity(std::string_view ns, uint64_t key);
+
 // Streams the accesses of one trace file.
 class TraceReader {
  public:
   TraceReader(LineReader lines, TraceFormat format, Compression compression, uint64_t file_bytes);
+
+  // JSONL: gets without a "size" (misses) take the size and cost from
+  // `fills` (null: left as they are).
+  void set_fills(std::shared_ptr<const PutFills> fills) { fills_ = std::move(fills); }
 
   // The next access into *out; false at the end of the trace.
   // Errors: invalid_argument "FILE:LINE: what is wrong" for a bad line (the
@@ -85,11 +103,14 @@ class TraceReader {
   Compression compression_;
   uint64_t file_bytes_;
   bool header_checked_ = false;  // csv: the first data line was looked at
+  std::shared_ptr<const PutFills> fills_;  // JSONL: sizes and costs from put lines
   Access pending_;               // decoded from the current line
   uint64_t pending_count_ = 0;   // accesses left: pending_.key, key+1, ...
 };
 
-// Opens `path` in `format` (kAuto: detected as above).
+// Opens `path` in `format` (kAuto: detected as above). A JSONL file is read
+// once more first when it has put lines (the server's access log), to fill
+// in the misses' sizes and costs (PutFills).
 // Errors: invalid_argument naming the file (missing, unreadable, a bad first
 // line when detecting).
 Result<std::unique_ptr<TraceReader>> open_trace(const std::string& path,

@@ -46,6 +46,18 @@ class AccessLog(unittest.TestCase):
         self.assertEqual((log[2]["size"], log[2]["cost_ms"]), (7, 1200))
         self.assertEqual(log[4]["key"], "step-1")
         self.assertTrue(all(isinstance(r["t"], int) for r in log))
+        # `plancache simulate` replays the log: the first lookup missed before
+        # the plan existed, so its size and cost come from the put after it;
+        # its hit then saves the plan's 1.2 planner-seconds (the wf get is a
+        # first access: its put line is no request).
+        out = harness.run_cli(["simulate", "--trace", self.path, "--sizes", "10",
+                               "--policies", "lru", "--json"])
+        self.assertEqual(out.code, 0, out.err)
+        result = json.loads(out.out)["results"][0]
+        self.assertEqual((result["requests"], result["hits"]), (3, 1))  # gets only
+        self.assertAlmostEqual(result["planner_seconds_saved"], 1.2)
+        # bytes: the miss 7 (filled in; 1 if it were not), the hit 7, wf's 5
+        self.assertAlmostEqual(result["byte_hit_rate"], 7 / 19)
 
     def test_keys_are_sampled_not_requests(self):
         with self.serve("--access-log-sample", "0.5") as s:

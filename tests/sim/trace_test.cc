@@ -94,6 +94,31 @@ TEST(TraceFormats, JsonlEveryField) {
   EXPECT_EQ(got[2].size, 1u);
 }
 
+
+// The server's access log: a miss is logged before the plan exists, so it
+// has no size or cost; the put that follows has both. The reader gives the
+// miss the put's figures (the last put of the key, in its namespace).
+TEST(TraceFormats, JsonlAccessLogMissesTakeSizeAndCostFromTheirPut) {
+  TempDir dir;
+  const std::string path = write_file(
+      dir, "access.jsonl",
+      "{\"t\":1,\"ns\":\"heavy\",\"key\":\"a\",\"op\":\"get\",\"hit\":false}\n"
+      "{\"t\":2,\"ns\":\"heavy\",\"key\":\"a\",\"op\":\"put\",\"size\":4096,\"cost_ms\":2500}\n"
+      "{\"t\":3,\"ns\":\"heavy\",\"key\":\"a\",\"op\":\"get\",\"hit\":true,\"size\":4096,"
+      "\"cost_ms\":2500}\n"
+      "{\"t\":4,\"ns\":\"docs\",\"key\":\"a\",\"op\":\"get\",\"hit\":false}\n"
+      "{\"t\":5,\"ns\":\"heavy\",\"key\":\"b\",\"op\":\"get\",\"hit\":false}\n");
+  std::string error;
+  const auto got = read_all(path, TraceFormat::kAuto, &error);
+  ASSERT_EQ(error, "");
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0].size, 4096u);  // filled from the put at t=2
+  EXPECT_EQ(got[0].cost_ms, 2500u);
+  EXPECT_EQ(got[1].size, 4096u);  // as logged
+  EXPECT_EQ(got[2].size, 1u);     // same key, other lane: never put there
+  EXPECT_EQ(got[2].cost_ms, 0u);
+  EXPECT_EQ(got[3].size, 1u);     // never put at all
+}
 TEST(TraceFormats, ArcLinesExpandToRuns) {
   TempDir dir;
   const std::string path = write_file(dir, "arc-small.trace", "100 3 0 1\n7 1 0 2\n5 0 0 3\n");
