@@ -6,9 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
+#include <filesystem>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <unordered_map>
 
 #include "sim/sizes.h"
@@ -20,79 +19,55 @@ constexpr double kDaySeconds = 86'400;
 constexpr size_t kMinIntervalsForTtl = 20;
 constexpr double kTtlQuantile = 0.9;
 
-struct KeyInfo {
-  uint64_t size = 0;
-  uint32_t cost_ms = 0;
-  int64_t last_get_ms = -1;
+// One lane's part of the log: its gets (size and cost as the trace reader
+// gives them -- a miss's from the put that followed it) and the intervals
+// between consecutive gets of a key.
+struct KeyState {
+  int64_t last_get_ms = -1;  // -1: no time yet
+  uint64_t size = 1;         // of its latest get
 };
-
-// One lane's part of the log.
 struct LaneLog {
   std::vector<Access> gets;
-  std::unordered_map<uint64_t, KeyInfo> keys;
-  std::vector<int64_t> intervals_ms;  // between consecutive gets of a key
+  std::unordered_map<uint64_t, KeyState> keys;
+  std::vector<int64_t> intervals_ms;
   int64_t first_ms = -1, last_ms = -1;
 };
 
-Status bad_line(const std::string& path, uint64_t n, const std::string& what) {
-  return Status::invalid_argument(path + ":" + std::to_string(n) + ": " + what);
-}
-
-// Adds one log record to its lane.
-Status add_record(const nlohmann::json& r, std::map<std::string, LaneLog>& lanes) {
-  if (!r.is_object() || !r.contains("ns") || !r.contains("key") || !r.contains("op") ||
-      !r["ns"].is_string() || !r["key"].is_string() || !r["op"].is_string()) {
-    return Status::invalid_argument("not an access-log record (needs \"ns\", \"key\", \"op\")");
-  }
-  LaneLog& lane = lanes[r["ns"].get<std::string>()];
-  const uint64_t key = key_of_token(r["key"].get<std::string>());
-  KeyInfo& info = lane.keys[key];
-  if (r.contains("size") && r["size"].is_number_unsigned()) info.size = r["size"].get<uint64_t>();
-  if (r.contains("cost_ms") && r["cost_ms"].is_number_unsigned()) {
-    info.cost_ms = r["cost_ms"].get<uint32_t>();
-  }
-  if (r["op"] != "get") return Status::ok();
-  const int64_t t = r.contains("t") && r["t"].is_number_integer() ? r["t"].get<int64_t>() : -1;
-  if (t >= 0) {
-    if (info.last_get_ms >= 0 && t >= info.last_get_ms) {
-      lane.intervals_ms.push_back(t - info.last_get_ms);
-    }
-    info.last_get_ms = t;
+void add_get(const Access& get, std::map<std::string, LaneLog>& lanes) {
+  LaneLog& lane = lanes[get.ns];
+  KeyState& key = lane.keys[get.key];
+  key.size = std::max<uint64_t>(get.size, 1);
+  if (const int64_t t = get.time_ms; t >= 0) {
+    if (key.last_get_ms >= 0 && t >= key.last_get_ms) lane.intervals_ms.push_back(t - key.last_get_ms);
+    key.last_get_ms = t;
     if (lane.first_ms < 0) lane.first_ms = t;
     lane.last_ms = std::max(lane.last_ms, t);
   }
-  Access a;
-  a.key = key;
-  a.time_ms = t;
-  lane.gets.push_back(a);
-  return Status::ok();
+  Access a = get;
+  a.size = std::max<uint64_t>(a.size, 1);
+  lane.gets.push_back(std::move(a));
 }
 
+// The gets of every log file, by lane; *lines counts the lines read.
 Result<std::map<std::string, LaneLog>> read_log(const AdviceOptions& options, uint64_t* lines) {
   std::map<std::string, LaneLog> lanes;
   bool any = false;
   for (const std::string& path : options.paths) {
-    std::ifstream in(path);
-    if (!in) continue;
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) continue;
     any = true;
-    std::string line;
-    for (uint64_t n = 1; std::getline(in, line); ++n) {
-      if (line.empty()) continue;
-      const nlohmann::json r = nlohmann::json::parse(line, nullptr, false);
-      if (r.is_discarded()) return bad_line(path, n, "not JSON");
-      if (Status s = add_record(r, lanes); !s.is_ok()) return bad_line(path, n, s.message());
-      ++*lines;
+    Result<std::unique_ptr<TraceReader>> reader = open_trace(path, TraceFormat::kJsonl);
+    if (!reader.is_ok()) return reader.status();
+    Access get;
+    for (;;) {
+      Result<bool> more = (*reader)->next(&get);
+      if (!more.is_ok()) return more.status();
+      if (!*more) break;
+      add_get(get, lanes);
     }
+    *lines += (*reader)->lines_read();
   }
   if (!any) return Status::not_found("no access log yet (nothing written to it so far)");
-  // A miss's size and cost are known from the put that followed it.
-  for (auto& [ns, lane] : lanes) {
-    for (Access& a : lane.gets) {
-      const KeyInfo& info = lane.keys[a.key];
-      a.size = std::max<uint64_t>(info.size, 1);
-      a.cost_ms = info.cost_ms;
-    }
-  }
   return lanes;
 }
 
@@ -228,9 +203,9 @@ LaneAdvice advise_lane(const std::string& ns, const LaneLog& lane,
   if (size == 0) return out;
   out.entries = static_cast<uint64_t>(std::ceil(size / options.sample));
   double charged = 0;
-  for (const auto& [key, info] : lane.keys) {
+  for (const auto& [key, state] : lane.keys) {
     Access a;
-    a.size = std::max<uint64_t>(info.size, 1);
+    a.size = state.size;
     charged += static_cast<double>(charged_bytes(a));
   }
   out.bytes = static_cast<uint64_t>(charged / std::max<size_t>(lane.keys.size(), 1) *

@@ -89,6 +89,8 @@ class TraceReader {
   // Bytes of the file (compressed, if it is) read so far, and its size: what
   // a progress bar shows.
   uint64_t bytes_read() const { return lines_.consumed(); }
+  // Lines read so far (every line: requests, puts, blank ones).
+  uint64_t lines_read() const { return lines_.line_number(); }
   uint64_t total_bytes() const { return file_bytes_; }
   // The format being read (never kAuto) and the file's compression.
   TraceFormat format() const { return format_; }
