@@ -10,6 +10,17 @@ and answers with the plan as JSON. This one answers, after --delay-ms:
 
 The tasks depend only on the goal (the same goal always gives the same plan).
 
+Incremental planning (--incremental; plancache serve --planner-incremental, or
+planner_incremental = true next to a lane's planner_cmd / planner_url): each
+plan also has one "context_steps" entry per top-level context member, made in
+--step-ms each, after the goal's --delay-ms. A request carrying
+"incremental": {"previous": {"goal", "context", "plan"}, "changes": [RFC 6902
+operations from the previous context to this one], "impact": x} reuses the
+previous plan: only the steps of the changed members are recomputed
+(--step-ms each, no --delay-ms), and the answer is {"patch": [operations on
+the previous plan]} (--incremental-answer plan: the whole new plan;
+bad-patch: a patch that does not apply, to test the fallback).
+
 Two ways to run it:
 
   planner.py --stdin [--calls-file F]
@@ -44,6 +55,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODES = ("ok", "garbage", "fail", "hang")
+INCREMENTAL_ANSWERS = ("patch", "plan", "bad-patch")
 
 STEPS = (
     "Clarify what '{goal}' has to achieve",
@@ -76,6 +88,57 @@ def make_plan(request, pad_bytes=0):
     return plan
 
 
+def context_step(goal, field, value):
+    return {"field": field,
+            "title": "Set up %s = %s for '%s'" % (field, json.dumps(value, sort_keys=True), goal)}
+
+
+def context_steps(goal, context):
+    """One step per top-level context member, in member order (sorted)."""
+    if not isinstance(context, dict):
+        return [] if context is None else [context_step(goal, "", context)]
+    return [context_step(goal, field, context[field]) for field in sorted(context)]
+
+
+def changed_fields(changes):
+    """The top-level context members an RFC 6902 patch touches; None = all."""
+    fields = set()
+    for op in changes if isinstance(changes, list) else []:
+        path = op.get("path", "") if isinstance(op, dict) else ""
+        if path == "":
+            return None  # the whole context was replaced
+        first = path.split("/")[1].replace("~1", "/").replace("~0", "~")
+        fields.add(first)
+    return fields
+
+
+def incremental_plan(args, request):
+    """(plan, patch, steps recomputed) reusing request["incremental"]["previous"]
+    when it fits, else None (plan from scratch)."""
+    inc = request.get("incremental")
+    previous = inc.get("previous") if isinstance(inc, dict) else None
+    if not isinstance(previous, dict) or previous.get("goal") != request["goal"]:
+        return None
+    old_plan = previous.get("plan")
+    if not isinstance(old_plan, dict) or not isinstance(old_plan.get("context_steps"), list):
+        return None
+    changed = changed_fields(inc.get("changes"))
+    context = request.get("context")
+    new_steps = context_steps(request["goal"], context)
+    if changed is None or not isinstance(context, dict):
+        redo = len(new_steps)
+    else:
+        redo = sum(1 for step in new_steps if step["field"] in changed)
+    plan = dict(old_plan, context_steps=new_steps)
+    old_fields = [step.get("field") for step in old_plan["context_steps"]]
+    if old_fields == [step["field"] for step in new_steps]:
+        patch = [{"op": "replace", "path": "/context_steps/%d" % i, "value": step}
+                 for i, step in enumerate(new_steps) if step != old_plan["context_steps"][i]]
+    else:
+        patch = [{"op": "replace", "path": "/context_steps", "value": new_steps}]
+    return plan, patch, redo
+
+
 def current_mode(args):
     """--mode, overridden by the first word of --mode-file when it exists."""
     if args.mode_file:
@@ -89,11 +152,9 @@ def current_mode(args):
     return args.mode
 
 
-def record_call(path, goal, started, ended):
-    """Appends one line per planning call, under an exclusive lock (several
-    --stdin processes may write at once). Times are time.monotonic() seconds,
-    comparable between processes on the same machine."""
-    line = json.dumps({"goal": goal, "pid": os.getpid(), "start": started, "end": ended})
+def append_line(path, line):
+    """Appends one line under an exclusive lock (several --stdin processes may
+    write at once)."""
     with open(path, "a") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
@@ -103,27 +164,53 @@ def record_call(path, goal, started, ended):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def record_call(path, goal, started, ended, incremental=False):
+    """One line per planning call. Times are time.monotonic() seconds,
+    comparable between processes on the same machine."""
+    call = {"goal": goal, "pid": os.getpid(), "start": started, "end": ended}
+    if incremental:
+        call["incremental"] = True
+    append_line(path, json.dumps(call))
+
+
 def hang_forever():
     while True:
         time.sleep(3600)
 
 
 def think(args, request):
-    """Sleeps like an LLM call, records the call, and returns (mode, plan or
-    None). Raises BadRequest for a malformed request."""
+    """Sleeps like an LLM call, records the call, and returns (mode, answer).
+    The answer is the plan, or with --incremental and an incremental request
+    {"patch": [...]} (per --incremental-answer). Raises BadRequest for a
+    malformed request."""
     started = time.monotonic()
     mode = current_mode(args)
+    if args.requests_file:
+        append_line(args.requests_file, json.dumps(request, sort_keys=True))
     plan = make_plan(request, args.pad_bytes)
+    reused = None
+    if args.incremental:
+        plan["context_steps"] = context_steps(plan["goal"], request.get("context"))
+        reused = incremental_plan(args, request)
     if mode == "hang":
         hang_forever()
-    time.sleep(args.delay_ms / 1000.0)
+    if reused is None:
+        steps = len(plan.get("context_steps", ()))
+        time.sleep((args.delay_ms + args.step_ms * steps) / 1000.0)
+        answer = plan
+    else:
+        plan, patch, redo = reused
+        time.sleep(args.step_ms * redo / 1000.0)  # only the changed steps
+        answer = {"plan": plan, "patch": {"patch": patch},
+                  "bad-patch": {"patch": [{"op": "remove", "path": "/no/such/member"}]}
+                  }[args.incremental_answer]
     if args.calls_file:
-        record_call(args.calls_file, plan["goal"], started, time.monotonic())
-    return mode, plan
+        record_call(args.calls_file, plan["goal"], started, time.monotonic(), reused is not None)
+    return mode, answer
 
 
-def garbage_for(plan):
-    return "this is not JSON: a plan for %s" % plan["goal"]
+def garbage_for(answer):
+    return "this is not JSON: a plan for %s" % answer.get("goal", "(a patch)")
 
 
 def run_stdin(args):
@@ -266,12 +353,23 @@ def parse_args(argv):
                         help="when F exists, its first word overrides --mode (read per call)")
     parser.add_argument("--pad-bytes", type=int, default=0, metavar="B",
                         help='add a "padding" string of B bytes to each plan (large answers)')
+    parser.add_argument("--incremental", action="store_true",
+                        help="plans get one step per context member; incremental requests "
+                             "are answered with a patch of the previous plan")
+    parser.add_argument("--step-ms", type=int, default=100, metavar="S",
+                        help="--incremental: time per context step made (default 100)")
+    parser.add_argument("--incremental-answer", choices=INCREMENTAL_ANSWERS, default="patch",
+                        help="--incremental: answer a patch (default), the whole plan, "
+                             "or a patch that does not apply")
+    parser.add_argument("--requests-file", metavar="F",
+                        help="append every request received to F (one JSON line each)")
     parser.add_argument("--idle-timeout-ms", type=int, default=0, metavar="T",
                         help="HTTP: close a keep-alive connection idle for T ms (default: never)")
     parser.add_argument("--verbose", action="store_true", help="log HTTP requests to stderr")
     args = parser.parse_args(argv)
-    if args.delay_ms < 0 or args.pad_bytes < 0 or args.idle_timeout_ms < 0:
-        parser.error("--delay-ms, --pad-bytes and --idle-timeout-ms must not be negative")
+    if min(args.delay_ms, args.pad_bytes, args.idle_timeout_ms, args.step_ms) < 0:
+        parser.error("--delay-ms, --pad-bytes, --idle-timeout-ms and --step-ms must not be "
+                     "negative")
     return args
 
 

@@ -100,6 +100,10 @@ struct Computed {
   BytesPtr value;      // REQUIRES: not null
   PutOptions options;  // compute_ms 0 = measured by the cache
   bool store = true;   // false: return it but do not cache it (e.g. too cheap)
+  // How the value was made, for the callers of this compute only (never
+  // stored): the server's engine hands it to every caller of the flight
+  // (e.g. the JSON members of an incremental plan's answer). Default: "".
+  std::string note{};
 };
 
 using ComputeFn = std::function<Result<Computed>()>;
@@ -132,6 +136,8 @@ struct CacheStats {
   uint64_t coalesced = 0;     // callers that shared another's compute
   uint64_t inflight = 0;      // computes running now
   uint64_t waiting = 0;       // callers waiting on a running compute now
+  // Planner time the hits saved: the sum of every hit's Entry compute_ms.
+  uint64_t compute_ms_saved = 0;
   LatencySummary get_latency;
   double hit_rate() const {
     return gets == 0 ? 0.0 : static_cast<double>(hits) / static_cast<double>(gets);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +69,35 @@ struct ReadThroughLanePolicy {
   int64_t stale_grace_ms() const;
 };
 
+// Near-miss reuse (docs/http_api.md, "Near-miss reuse"): a plan cached for
+// a neighbouring request helps answer a missed one. Off unless a lane opts
+// in; a lane with neither feature costs nothing (no index is kept for it).
+struct NearMissPolicy {
+  // Incremental planning: on a read-through miss, the cached plan of the
+  // same goal with the closest context is handed to a planner that declares
+  // the capability, with the context changes, for it to patch. Default: false.
+  bool incremental = false;
+  // ... only when the change impact (0 = same context, 1 = unrelated) is at
+  // most this, in [0, 1]. Default: 0.3.
+  double max_change_impact = 0.3;
+  // Similar-goal lookup: a miss may be answered with the plan of a reworded
+  // goal scoring at least this, in [0, 1] (the server never goes below its
+  // floor, 0.90, and its config refuses a lower value). nullopt = off.
+  // Default: off.
+  std::optional<double> similar_goal_min_score;
+  // The context need only be equal on these top-level members for a
+  // similar-goal answer; empty = the whole context. Default: empty.
+  std::vector<std::string> similar_hard_fields;
+  // Shadow mode of the similar-goal lookup: never answer with a neighbour's
+  // plan; compute as usual and count whether the neighbour's plan would have
+  // been right. Default: false.
+  bool similar_shadow = false;
+
+  bool similar() const { return similar_goal_min_score.has_value(); }
+  // Whether the lane keeps a neighbour index at all.
+  bool enabled() const { return incremental || similar(); }
+};
+
 // A lane's policy: what holds for the whole lane, then one part per layer;
 // a layer reads only its own part.
 struct NamespacePolicy {
@@ -88,6 +118,7 @@ struct NamespacePolicy {
   DiskLanePolicy disk;
   SharedLanePolicy shared;
   ReadThroughLanePolicy read_through;
+  NearMissPolicy near_miss;
 
   bool uses(TierKind tier) const;
   // The one rule "is this plan worth storing?", for every path that stores

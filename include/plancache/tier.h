@@ -87,6 +87,7 @@ struct NamespaceCounters {
   uint64_t bytes = 0;
   uint64_t hits = 0;
   uint64_t misses = 0;
+  uint64_t evictions = 0;  // removed for size (TierStats::evictions, this namespace's share)
 };
 
 struct TierStats {
@@ -169,6 +170,18 @@ class Tier {
   // Removes entries whose TTL has run out; returns how many. Tiers expire
   // lazily on get; the server calls this periodically to free memory.
   virtual uint64_t purge_expired() { return 0; }
+
+  // Auto-sizing under memory pressure: bounds the bytes the tier keeps to
+  // `max_bytes` until called again; 0 lifts the limit (the configured bound
+  // alone). What no longer fits is evicted at once, in the tier's own
+  // eviction order (least valuable first; cause kSize), and later puts keep
+  // to the limit the same way. The configured bound -- and with it what
+  // put() refuses as too large -- does not change. Returns how many entries
+  // were evicted. Tiers that cannot do this ignore it (the default).
+  virtual uint64_t limit_bytes(uint64_t max_bytes) {
+    (void)max_bytes;
+    return 0;
+  }
 
   virtual TierStats stats() const = 0;
 

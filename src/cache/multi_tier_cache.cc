@@ -89,7 +89,12 @@ class MultiTierCache final : public Cache,
     if (found.shared_unasked) return found;
     get_latency_.record(clock_->monotonic_ns() - start);
     gets_.fetch_add(1, std::memory_order_relaxed);
-    (found.hit() ? hits_ : misses_).fetch_add(1, std::memory_order_relaxed);
+    if (found.hit()) {
+      hits_.fetch_add(1, std::memory_order_relaxed);
+      compute_ms_saved_.fetch_add(found.entry->meta.compute_ms, std::memory_order_relaxed);
+    } else {
+      misses_.fetch_add(1, std::memory_order_relaxed);
+    }
     return found;
   }
 
@@ -200,6 +205,7 @@ class MultiTierCache final : public Cache,
     out.hits = hits_.load(std::memory_order_relaxed);
     out.misses = misses_.load(std::memory_order_relaxed);
     out.promotions = promotions_.load(std::memory_order_relaxed);
+    out.compute_ms_saved = compute_ms_saved_.load(std::memory_order_relaxed);
     const internal::ReadThroughStats rt = engine_.stats();
     out.computes = rt.computes;
     out.compute_errors = rt.compute_errors;
@@ -401,6 +407,8 @@ class MultiTierCache final : public Cache,
   SharedCoordination* const coordination_;  // of tiers_[shared_index_], or null
   internal::LatencyHistogram get_latency_;
   std::atomic<uint64_t> gets_{0}, hits_{0}, misses_{0}, promotions_{0};
+  // The sum of the hits' compute_ms (CacheStats::compute_ms_saved).
+  std::atomic<uint64_t> compute_ms_saved_{0};
   internal::ReadThroughEngine engine_;  // last: uses the members above
 };
 

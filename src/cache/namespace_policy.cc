@@ -19,6 +19,26 @@ NamespacePolicy preset(uint64_t entries, uint64_t bytes, int64_t ttl_ms) {
   return p;
 }
 
+// The near-miss settings as a whole: ranges, and the similar-goal settings
+// only together with the score that turns the lookup on.
+Status validate_near_miss(const std::string& where, const NearMissPolicy& p) {
+  if (!(p.max_change_impact >= 0.0 && p.max_change_impact <= 1.0)) {
+    return Status::invalid_argument(where + "max_change_impact must be in [0, 1]");
+  }
+  if (p.similar_goal_min_score &&
+      !(*p.similar_goal_min_score >= 0.0 && *p.similar_goal_min_score <= 1.0)) {
+    return Status::invalid_argument(where + "similar_goal_min_score must be in [0, 1]");
+  }
+  if (!p.similar() && (p.similar_shadow || !p.similar_hard_fields.empty())) {
+    return Status::invalid_argument(
+        where + "similar_shadow and similar_hard_fields need similar_goal_min_score");
+  }
+  for (const std::string& field : p.similar_hard_fields) {
+    if (field.empty()) return Status::invalid_argument(where + "empty name in similar_hard_fields");
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
 bool NamespacePolicy::uses(TierKind tier) const {
@@ -63,6 +83,7 @@ Status NamespacePolicies::set(const std::string& name, NamespacePolicy policy) {
   if (policy.tiers.empty()) {
     return Status::invalid_argument(where + "tiers must name at least one of l1, l2, shared");
   }
+  PLANCACHE_RETURN_IF_ERROR(validate_near_miss(where, policy.near_miss));
   if (Status s = validate_key_rules(policy.keys); !s.is_ok()) {
     return Status::invalid_argument(where + s.message());
   }

@@ -90,6 +90,7 @@ class NamespacedTier final : public Tier {
       dst.bytes += c.bytes;
       dst.hits += c.hits;
       dst.misses += c.misses;
+      dst.evictions += c.evictions;
     }
   }
 

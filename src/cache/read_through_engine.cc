@@ -249,6 +249,7 @@ ReadThroughOutcome ReadThroughEngine::keep(const CacheKey& key, const Flight& fl
                               o.compute_ms, o.tags, o.stale_grace_ms, o.priority);
   ReadThroughOutcome out;
   out.entry = entry;
+  out.note = std::move(computed.note);
   const bool worth = policy == nullptr || policy->worth_storing(o.compute_ms);
   if (!options_.store || !computed.store || !worth) {
     not_stored_.fetch_add(1, std::memory_order_relaxed);

@@ -127,6 +127,7 @@ struct ReadThroughOutcome {
   bool stale = false;      // a stale entry served because the compute failed
   bool coalesced = false;  // joined another caller's (or a refresh's) flight
   bool stored = false;     // the value computed for this flight was stored
+  std::string note;        // Computed::note of the value computed for this flight
   // join_external only: set = this caller leads the flight and holds its
   // lease: it computes and calls complete_external (or release_external)
   // with the token. entry is null and error ok then.

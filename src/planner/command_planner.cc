@@ -34,6 +34,7 @@ class CommandPlanner final : public Planner {
   }
 
   std::string describe() const override { return described_; }
+  bool accepts_incremental() const override { return options_.incremental; }
 
   void cancel_all() override { cancelled_.store(true, std::memory_order_release); }
 

@@ -75,6 +75,7 @@ class HttpPlanner final : public Planner {
   }
 
   std::string describe() const override { return described_; }
+  bool accepts_incremental() const override { return options_.incremental; }
 
   void cancel_all() override {
     std::lock_guard<std::mutex> lock(mu_);

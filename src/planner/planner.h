@@ -32,9 +32,15 @@ struct PlanRequest {
   std::string goal;
   std::string context_json = "null";  // JSON text: an object, or null
   std::string ns = "default";
+  // Incremental planning (docs/http_api.md, "The incremental planner
+  // protocol"): the JSON text of the request's "incremental" member,
+  // {"previous":{"goal","context","plan"},"changes":[...],"impact":x};
+  // "" = a plain request. Sent only to a planner that accepts_incremental().
+  std::string incremental_json;
 };
 
-// The JSON document sent to a planner: {"goal","context","namespace"}.
+// The JSON document sent to a planner: {"goal","context","namespace"}, and
+// "incremental" when the request carries one.
 std::string planner_request_body(const PlanRequest& request);
 
 // A plan and what the planner said about it beside the plan.
@@ -70,6 +76,12 @@ class Planner {
   // "http://host:port/path" or "command '<cmd>'": for log lines and errors.
   virtual std::string describe() const = 0;
 
+  // Whether the planner declared that it understands incremental requests
+  // (PlanRequest::incremental_json) and may answer {"patch":[...]}: the
+  // `incremental` option of its kind (the config's planner_incremental).
+  // Default: false.
+  virtual bool accepts_incremental() const { return false; }
+
   // For a server that is stopping: every plan() call running now ends
   // within ~100 ms, and every later one at once, with kUnavailable ("... the
   // server is stopping"); a running command is killed, an HTTP exchange is
@@ -95,6 +107,9 @@ struct HttpPlannerOptions {
   uint32_t max_idle_connections = 16;
   // Largest answer accepted (larger → bad_gateway). Default: 64 MiB.
   uint64_t max_answer_bytes = 64ull << 20;
+  // The planner understands incremental requests (accepts_incremental()).
+  // Default: false.
+  bool incremental = false;
 };
 
 // Errors: invalid_argument for a URL that is not http://host[:port][/path].
@@ -110,6 +125,9 @@ struct CommandPlannerOptions {
   // Largest stdout accepted (larger → bad_gateway, command killed).
   // Default: 64 MiB.
   uint64_t max_answer_bytes = 64ull << 20;
+  // The command understands incremental requests (accepts_incremental()).
+  // Default: false.
+  bool incremental = false;
 };
 
 // Errors: invalid_argument for an empty command or max_concurrent 0.

@@ -11,7 +11,7 @@
 
 namespace plancache::internal {
 
-// {"goal","context","namespace"} in that order (ordered_json keeps the order
+// {"goal","context","namespace"(,"incremental")} in that order (ordered_json keeps the order
 // the SPEC writes, which is also what a human reading a planner log expects).
 // A context that is not valid JSON (callers pass validated text, so this is a
 // bug upstream) is sent as null rather than failing the plan.
@@ -22,6 +22,11 @@ std::string planner_request_body(const PlanRequest& request) {
                                                   /*allow_exceptions=*/false);
   if (body["context"].is_discarded()) body["context"] = nullptr;
   body["namespace"] = request.ns;
+  if (!request.incremental_json.empty()) {
+    nlohmann::ordered_json incremental = nlohmann::ordered_json::parse(
+        request.incremental_json, nullptr, /*allow_exceptions=*/false);
+    if (!incremental.is_discarded()) body["incremental"] = std::move(incremental);
+  }
   return body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 

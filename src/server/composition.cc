@@ -9,6 +9,7 @@
 // ranges, never the whole store.
 #include "server/composition.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include "cache/namespaced_tier.h"
@@ -17,6 +18,7 @@
 #include "plancache/memory_tier.h"
 #include "plancache/redis_tier.h"
 #include "server/config_namespaces.h"
+#include "server/namespace_report.h"
 #include "server/planner_setup.h"
 
 namespace plancache::internal {
@@ -122,15 +124,24 @@ Result<std::unique_ptr<Tier>> open_shared_tier(const server::ServerConfig& confi
   return tier;
 }
 
-// The Cache: L1 (one memory lane per configured namespace), then L2, then
-// the shared tier.
+// The Cache: L1 (one memory lane per configured namespace, each also put in
+// *l1_lanes for the memory watchdog), then L2, then the shared tier.
 Result<std::unique_ptr<Cache>> make_cache(const server::ServerConfig& config,
-                                          std::shared_ptr<const NamespacePolicies> policies) {
+                                          std::shared_ptr<const NamespacePolicies> policies,
+                                          std::vector<PressureLane>* l1_lanes,
+                                          NearMiss& near_miss) {
   std::shared_ptr<Clock> clock = config.clock ? config.clock : system_clock();
   MemoryTierOptions l1;
   l1.clock = clock;
-  auto lanes =
-      new_namespaced_tier(TierKind::kMemory, *policies, memory_sub_tier_factory(std::move(l1)));
+  // Removals keep the near-miss indexes in step (none to keep: no listener).
+  if (near_miss.any()) l1.removal_listener = near_miss.removal_listener();
+  SubTierFactory lane_factory = [l1_lanes, make = memory_sub_tier_factory(std::move(l1))](
+                                    const std::string& ns, const NamespacePolicy& policy) {
+    auto tier = make(ns, policy);
+    if (tier.is_ok()) l1_lanes->push_back(PressureLane{.name = ns, .tier = tier->get()});
+    return tier;
+  };
+  auto lanes = new_namespaced_tier(TierKind::kMemory, *policies, lane_factory);
   if (!lanes.is_ok()) return lanes.status();
   CacheOptions options;
   options.tiers.push_back(std::move(lanes).value());
@@ -151,6 +162,47 @@ Result<std::unique_ptr<Cache>> make_cache(const server::ServerConfig& config,
   return new_cache(std::move(options));
 }
 
+// The stats ring, its first snapshot taken; the timer started.
+std::unique_ptr<StatsHistory> make_stats_history(const server::ServerConfig& config,
+                                                 const Runtime& runtime) {
+  StatsSource source = [&cache = *runtime.cache, planning = runtime.planning.get(),
+                        policies = runtime.policies, max = config.stats_max_namespaces] {
+    StatsReading reading{.cache = cache.stats(), .planner_calls = planning->stats().planner_calls};
+    fold_namespaces(&reading.cache, policies.get(), max);
+    return reading;
+  };
+  auto history = std::make_unique<StatsHistory>(
+      runtime.cache->clock(), std::move(source),
+      StatsHistoryOptions{.capacity = config.stats_history_size,
+                          .interval = std::chrono::seconds(config.stats_history_interval_s)});
+  history->record();
+  history->start();
+  return history;
+}
+
+// The memory-pressure watchdog over the L1 lanes, started; null when off.
+Result<std::unique_ptr<MemoryWatchdog>> make_memory_watchdog(const server::ServerConfig& config,
+                                                             std::vector<PressureLane> lanes) {
+  auto kind = parse_memory_source_kind(config.memory_source);
+  if (!kind.is_ok()) return kind.status();
+  if (*kind == MemorySourceKind::kOff) return std::unique_ptr<MemoryWatchdog>();
+  auto source = open_memory_source(*kind, "", config.memory_budget);
+  if (!source.is_ok()) {
+    return Status(source.status().code(), "--memory-source " + config.memory_source + ": " +
+                                              source.status().message());
+  }
+  MemoryWatchdogOptions options;
+  options.pressure.high_watermark = config.memory_high_watermark;
+  options.pressure.evict_fraction = config.pressure_evict_fraction;
+  options.interval = std::chrono::milliseconds(config.memory_check_interval_ms);
+  options.release_memory = [] { malloc_trim(0); };  // give freed heap pages back
+  options.logger = config.logger;
+  auto watchdog = std::make_unique<MemoryWatchdog>(std::move(source).value(), std::move(lanes),
+                                                   std::move(options));
+  watchdog->start();
+  return watchdog;
+}
+
 }  // namespace
 
 Result<Runtime> compose(const server::ServerConfig& config) {
@@ -161,19 +213,25 @@ Result<Runtime> compose(const server::ServerConfig& config) {
   Runtime runtime;
   runtime.policies = *policies;
   runtime.keys = LaneKeys(*keys, **policies);
-  auto cache = make_cache(config, runtime.policies);
+  std::vector<PressureLane> l1_lanes;
+  runtime.near_miss = std::make_unique<NearMiss>(*runtime.policies);
+  auto cache = make_cache(config, runtime.policies, &l1_lanes, *runtime.near_miss);
   if (!cache.is_ok()) return cache.status();
   runtime.cache = std::move(cache).value();
+  auto watchdog = make_memory_watchdog(config, std::move(l1_lanes));
+  if (!watchdog.is_ok()) return watchdog.status();
+  runtime.memory_watchdog = std::move(watchdog).value();
   if (!config.redis_url.empty()) {
     runtime.shared_calls = std::make_unique<boost::asio::thread_pool>(kSharedCallThreads);
   }
   // Planning reads the lane policies from the config: hand it the resolved ones.
   server::ServerConfig resolved = config;
   resolved.namespaces = runtime.policies;
-  auto planning = make_planning(resolved, *runtime.cache);
+  auto planning = make_planning(resolved, *runtime.cache, runtime.near_miss.get());
   if (!planning.is_ok()) return planning.status();
   runtime.planning = std::move(planning).value();
   runtime.leases = std::make_unique<PlanLeases>(runtime.planning->engine(), runtime.cache->clock());
+  runtime.stats_history = make_stats_history(config, runtime);
   if (!config.access_log.empty()) {
     auto log = AccessLog::open({.path = config.access_log,
                                 .sample = config.access_log_sample,

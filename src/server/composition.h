@@ -22,8 +22,11 @@
 #include "plancache/status.h"
 #include "server/config.h"
 #include "server/access_log.h"
+#include "server/memory_watchdog.h"
+#include "server/near_miss.h"
 #include "server/plan_leases.h"
 #include "server/planning.h"
+#include "server/stats_history.h"
 
 namespace plancache::internal {
 
@@ -34,7 +37,14 @@ struct Runtime {
   // Each lane's key builder: the server-wide hash and ignored fields, with
   // the lane's key rules (NamespacePolicy::keys).
   LaneKeys keys;
+  // Near-miss reuse: a neighbour index per lane that enables it. Never
+  // null. Declared before `cache`: L1's removal listener points at it.
+  std::unique_ptr<NearMiss> near_miss;
   std::unique_ptr<Cache> cache;  // never null
+  // The memory-pressure watchdog over the L1 lanes, its thread running;
+  // null with --memory-source off. Declared after `cache`: stopped before
+  // the lanes it sizes go.
+  std::unique_ptr<MemoryWatchdog> memory_watchdog;
   // Threads for requests that may wait on the shared tier's network calls
   // (an I/O thread never does); null without a shared tier. Declared after
   // `cache`: joined first, so no call outlives the cache.
@@ -46,6 +56,10 @@ struct Runtime {
   // POST /v1/plans/lease's waiting room, over planning's engine. Never
   // null. Declared after `planning`: destroyed first.
   std::unique_ptr<PlanLeases> leases;
+  // GET /v1/stats/history's ring of snapshots, with its timer thread
+  // (one snapshot taken at start). Never null. Declared after `planning`
+  // and `cache`: stopped before what it reads goes.
+  std::unique_ptr<StatsHistory> stats_history;
   // --access-log; null when off. Destroyed after `background`'s jobs.
   std::unique_ptr<AccessLog> access_log;
   // One thread for slow read-only jobs (GET /v1/advice). Never null. Last:

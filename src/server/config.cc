@@ -1,9 +1,11 @@
 // Resolution of the `plancache serve` configuration.
 //
 // The layers are applied lowest precedence first (defaults, TOML file, seed
-// variables, PLANCACHE_* variables, flags), each overwriting what the one
-// below set. Every value that is given is validated, even one a higher layer
-// overrides: a typo in the config file is reported, not silently masked.
+// variables -- PLAN_CACHE_* and RUSTLE_* --, PLANCACHE_* variables, flags),
+// each overwriting what the one below set. Every value that is given is
+// validated, even one a higher layer overrides: a typo in the config file is
+// reported, not silently masked (and two seed variables that disagree stop
+// the start even when a PLANCACHE_* variable or a flag decides).
 // Which settings each layer gave is recorded, so that the default
 // namespace's policy can be settled last (config_namespaces.h).
 #include "server/config.h"
@@ -12,9 +14,11 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <limits>
 #include <set>
 
 #include "core/utf8.h"
+#include "redis/redis_url.h"
 #include "server/config_namespaces.h"
 #include "server/config_settings.h"
 
@@ -99,6 +103,36 @@ Status apply_toml_file(const std::string& path, ServerConfig& config, GivenSet* 
   return Status::ok();
 }
 
+// A boolean variable: nullopt when unset; an error names it.
+Result<std::optional<bool>> env_bool(const EnvLookup& env, std::string_view name) {
+  const std::optional<std::string> v = env(name);
+  if (!v) return std::optional<bool>();
+  auto b = internal::parse_bool_setting(*v, name);
+  if (!b.is_ok()) return b.status();
+  return std::optional<bool>(*b);
+}
+
+// A Redis URL ("" = none) checked where it is read, so that the error names
+// the variable rather than --redis-url.
+Status check_redis_url(std::string_view url, std::string_view source) {
+  if (url.empty()) return Status::ok();
+  auto parsed = internal::parse_redis_url(url);
+  if (parsed.is_ok()) return Status::ok();
+  return Status::invalid_argument(std::string(source) + ": " + parsed.status().message());
+}
+
+// What the chat backend's PLAN_CACHE_REDIS_ENABLED (+ REDIS_URL) asks for:
+// nullopt = nothing (unset), "" = no Redis, else the URL.
+Result<std::optional<std::string>> chat_redis_url(const EnvLookup& env) {
+  auto on = env_bool(env, "PLAN_CACHE_REDIS_ENABLED");
+  if (!on.is_ok()) return on.status();
+  if (!*on) return std::optional<std::string>();
+  if (!**on) return std::optional<std::string>("");
+  std::string url = env("REDIS_URL").value_or("redis://localhost:6379");
+  PLANCACHE_RETURN_IF_ERROR(check_redis_url(url, "REDIS_URL"));
+  return std::optional<std::string>(std::move(url));
+}
+
 // The variables of the seed designs (SPEC §1, PlanCacheService).
 Status apply_seed_env(const EnvLookup& env, ServerConfig& config, GivenSet* given) {
   const ServeSetting* ttl = find_setting("default_ttl_s");
@@ -134,10 +168,58 @@ Status apply_seed_env(const EnvLookup& env, ServerConfig& config, GivenSet* give
     config.min_compute_ms = static_cast<int64_t>(seconds * 1000.0 + 0.5);
     given->insert("min_compute_ms");
   }
-  if (auto v = env("PLAN_CACHE_REDIS_ENABLED")) {
-    auto on = internal::parse_bool_setting(*v, "PLAN_CACHE_REDIS_ENABLED");
-    if (!on.is_ok()) return on.status();
-    if (*on) config.redis_url = env("REDIS_URL").value_or("redis://localhost:6379");
+  auto redis = chat_redis_url(env);
+  if (!redis.is_ok()) return redis.status();
+  if (*redis && !(*redis)->empty()) config.redis_url = **redis;
+  return Status::ok();
+}
+
+// Both designs name the same setting and disagree: neither wins.
+Status disagree(std::string_view what, std::string_view setting) {
+  return Status::invalid_argument(std::string(what) + "; unset one of them (" +
+                                  internal::env_var_name(setting) + " or --" +
+                                  internal::kebab_case(setting) + " beats both)");
+}
+
+// The playbook planner's variables (SPEC §1, IntelligentPlanCache), the same
+// layer as the chat backend's: RUSTLE_CACHE_ENABLED (= cache_enabled),
+// RUSTLE_CACHE_DIR (= data_dir), RUSTLE_REDIS_URL (= redis_url),
+// RUSTLE_CACHE_SIZE_MB (= l1_max_bytes in MiB). Where a PLAN_CACHE_*
+// variable gives the same setting another value, start-up fails naming both.
+Status apply_rustle_env(const EnvLookup& env, ServerConfig& config, GivenSet* given) {
+  auto enabled = env_bool(env, "RUSTLE_CACHE_ENABLED");
+  if (!enabled.is_ok()) return enabled.status();
+  if (*enabled) {
+    auto chat = env_bool(env, "PLAN_CACHE_ENABLED");
+    if (chat.is_ok() && *chat && **chat != **enabled) {
+      return disagree("RUSTLE_CACHE_ENABLED and PLAN_CACHE_ENABLED disagree", "cache_enabled");
+    }
+    config.cache_enabled = **enabled;
+  }
+  if (auto dir = env("RUSTLE_CACHE_DIR")) {
+    PLANCACHE_RETURN_IF_ERROR(find_setting("data_dir")->apply(config, *dir, "RUSTLE_CACHE_DIR"));
+    given->insert("data_dir");
+  }
+  if (auto url = env("RUSTLE_REDIS_URL")) {
+    PLANCACHE_RETURN_IF_ERROR(check_redis_url(*url, "RUSTLE_REDIS_URL"));
+    auto chat = chat_redis_url(env);
+    if (chat.is_ok() && *chat && **chat != *url) {
+      return disagree((*chat)->empty()
+                          ? "RUSTLE_REDIS_URL names a Redis server but PLAN_CACHE_REDIS_ENABLED "
+                            "is false"
+                          : "RUSTLE_REDIS_URL and PLAN_CACHE_REDIS_ENABLED + REDIS_URL name "
+                            "different Redis URLs",
+                      "redis_url");
+    }
+    config.redis_url = *url;
+    given->insert("redis_url");
+  }
+  if (auto mb = env("RUSTLE_CACHE_SIZE_MB")) {
+    auto n = internal::parse_int_setting(*mb, "RUSTLE_CACHE_SIZE_MB (MiB)", 0,
+                                         std::numeric_limits<int64_t>::max() >> 20);
+    if (!n.is_ok()) return n.status();
+    config.l1_max_bytes = static_cast<uint64_t>(*n) << 20;
+    given->insert("l1_max_bytes");
   }
   return Status::ok();
 }
@@ -163,6 +245,7 @@ Result<ServerConfig> resolve_server_config(const ServeFlags& flags, const EnvLoo
     PLANCACHE_RETURN_IF_ERROR(apply_toml_file(*config_path, config, &in_file, &namespaces));
   }
   PLANCACHE_RETURN_IF_ERROR(apply_seed_env(env, config, &above_file));
+  PLANCACHE_RETURN_IF_ERROR(apply_rustle_env(env, config, &above_file));
   for (const ServeSetting& s : internal::serve_settings()) {
     const std::string var = internal::env_var_name(s.name);
     if (auto v = env(var)) {

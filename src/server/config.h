@@ -54,6 +54,9 @@ namespace plancache::server {
 struct LanePlanner {
   std::string url;  // like --planner-url
   std::string cmd;  // like --planner-cmd
+  // like --planner-incremental: the planner understands incremental
+  // requests. Default: false.
+  bool incremental = false;
 };
 
 struct ServerConfig {
@@ -92,6 +95,10 @@ struct ServerConfig {
   // stdout. At most one of the two. Default: none (misses answer 503).
   std::string planner_url;
   std::string planner_cmd;
+  // The server-wide planner understands incremental requests
+  // (docs/http_api.md, "The incremental planner protocol"); lanes with
+  // `incremental = true` then send it their near misses. Default: false.
+  bool planner_incremental = false;
   // A planner call longer than this fails (502; a command is killed).
   // Default: 120 s.
   uint32_t planner_timeout_ms = 120'000;
@@ -176,6 +183,26 @@ struct ServerConfig {
   // most entries; the others are summed into one "(other)" row. Configured
   // namespaces are always shown. Default: 100.
   uint32_t stats_max_namespaces = 100;
+  // GET /v1/stats/history (and the dashboard's charts): a snapshot every
+  // this many seconds, plus one at start. Default: 10 s.
+  uint32_t stats_history_interval_s = 10;
+  // Snapshots kept (the oldest goes first). Default: 360 (an hour at 10 s).
+  uint32_t stats_history_size = 360;
+  // Memory-pressure watchdog (server/memory_watchdog.h). Where memory is
+  // read: "auto" (the process's cgroup if it has a limit, else its RSS
+  // against RSS + MemAvailable), "cgroup-v2", "cgroup-v1", "meminfo" or
+  // "off". Default: auto.
+  std::string memory_source = "auto";
+  // Caps the limit of every source (bytes; 0 = none). Default: 0.
+  uint64_t memory_budget = 0;
+  // At or above this share of the limit, every L1 lane gives up
+  // pressure_evict_fraction of its entries, again until under the mark
+  // minus 0.05; lanes grow back under the mark minus 0.10.
+  // Defaults: 0.80, 0.20.
+  double memory_high_watermark = 0.80;
+  double pressure_evict_fraction = 0.20;
+  // Time between two readings. Default: 500 ms.
+  uint32_t memory_check_interval_ms = 500;
 
   // The policy of every namespace (lane), from the presets, the TOML
   // [namespaces.*] tables and the four default-namespace inputs above; once
@@ -209,6 +236,7 @@ struct ServeFlags {
   std::optional<std::string> access_log_max_mb;
   std::optional<std::string> planner_url;
   std::optional<std::string> planner_cmd;
+  std::optional<std::string> planner_incremental;
   std::optional<std::string> admin_token;
   std::optional<std::string> api_token;
   std::optional<std::string> l1_max_entries;
@@ -232,6 +260,13 @@ struct ServeFlags {
   std::optional<std::string> log_level;
   std::optional<std::string> purge_interval_ms;
   std::optional<std::string> stats_max_namespaces;
+  std::optional<std::string> stats_history_interval_s;
+  std::optional<std::string> stats_history_size;
+  std::optional<std::string> memory_source;
+  std::optional<std::string> memory_budget;
+  std::optional<std::string> memory_high_watermark;
+  std::optional<std::string> pressure_evict_fraction;
+  std::optional<std::string> memory_check_interval_ms;
   std::optional<std::string> planner_timeout_ms;
   std::optional<std::string> planner_max_concurrent;
   std::optional<std::string> refresh_ahead_s;

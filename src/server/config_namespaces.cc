@@ -5,11 +5,14 @@
 #include "server/config_namespaces.h"
 
 #include <array>
+#include <charconv>
 #include <limits>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "core/utf8.h"
+#include "neighbours/neighbour_index.h"
 
 namespace plancache::internal {
 namespace {
@@ -200,12 +203,82 @@ Status set_key_set_arrays(LaneTable& t, const toml::node& n) {
   return Status::ok();
 }
 
+// The shortest text that reads back as `x` ("0.9", "1").
+std::string json_number(double x) {
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
+  return ec == std::errc() ? std::string(buf, end) : std::string("a number");
+}
+
+// A number (integer or float) in [min, max].
+Result<double> number(const toml::node& node, double min, double max) {
+  std::optional<double> v;
+  if (const auto* f = node.as_floating_point()) v = f->get();
+  if (const auto* i = node.as_integer()) v = static_cast<double>(i->get());
+  if (!v || !(*v >= min && *v <= max)) {
+    return Status::invalid_argument("expected a number in [" + json_number(min) + ", " +
+                                    json_number(max) + "], got " +
+                                    (v ? json_number(*v) : describe(node)));
+  }
+  return *v;
+}
+
+Status set_incremental(LaneTable& t, const toml::node& n) {
+  auto v = boolean(n);
+  if (!v.is_ok()) return v.status();
+  t.policy.near_miss.incremental = *v;
+  return Status::ok();
+}
+
+Status set_max_change_impact(LaneTable& t, const toml::node& n) {
+  auto v = number(n, 0.0, 1.0);
+  if (!v.is_ok()) return v.status();
+  t.policy.near_miss.max_change_impact = *v;
+  return Status::ok();
+}
+
+// The lane's floor may only be at or above the server's (kSimilarScoreFloor).
+Status set_similar_goal_min_score(LaneTable& t, const toml::node& n) {
+  auto v = number(n, kSimilarScoreFloor, 1.0);
+  if (!v.is_ok()) return v.status();
+  t.policy.near_miss.similar_goal_min_score = *v;
+  return Status::ok();
+}
+
+Status set_similar_hard_fields(LaneTable& t, const toml::node& n) {
+  const auto* array = n.as_array();
+  if (array == nullptr) return expected("an array of context member names", n);
+  std::vector<std::string> fields;
+  for (const toml::node& item : *array) {
+    const auto* s = item.as_string();
+    if (s == nullptr) return expected("a member name (a string) in the array", item);
+    if (s->get().empty()) return Status::invalid_argument("empty member name in the array");
+    fields.push_back(s->get());
+  }
+  t.policy.near_miss.similar_hard_fields = std::move(fields);
+  return Status::ok();
+}
+
+Status set_similar_shadow(LaneTable& t, const toml::node& n) {
+  auto v = boolean(n);
+  if (!v.is_ok()) return v.status();
+  t.policy.near_miss.similar_shadow = *v;
+  return Status::ok();
+}
+
+Status set_planner_incremental(LaneTable& t, const toml::node& n) {
+  auto v = boolean(n);
+  if (!v.is_ok()) return v.status();
+  t.planner.incremental = *v;
+  return Status::ok();
+}
+
 struct NamespaceKey {
   std::string_view name;
   Status (*apply)(LaneTable&, const toml::node&);
 };
 
-constexpr std::array<NamespaceKey, 15> kKeys = {{
+constexpr std::array<NamespaceKey, 21> kKeys = {{
     {"max_entries", &set_max_entries},
     {"max_bytes", &set_max_bytes},
     {"default_ttl_s", &set_default_ttl_s},
@@ -221,6 +294,12 @@ constexpr std::array<NamespaceKey, 15> kKeys = {{
     {"planner_cmd", &set_planner_cmd},
     {"key_ignored_fields", &set_key_ignored_fields},
     {"key_set_arrays", &set_key_set_arrays},
+    {"incremental", &set_incremental},
+    {"max_change_impact", &set_max_change_impact},
+    {"similar_goal_min_score", &set_similar_goal_min_score},
+    {"similar_hard_fields", &set_similar_hard_fields},
+    {"similar_shadow", &set_similar_shadow},
+    {"planner_incremental", &set_planner_incremental},
 }};
 
 std::string known_keys() {
@@ -267,6 +346,11 @@ Status apply_table(const std::string& name, const toml::node& node, const std::s
   if (!planner.url.empty() && !planner.cmd.empty()) {
     return Status::invalid_argument(where + ": namespace '" + name +
                                     "': give planner_url or planner_cmd, not both");
+  }
+  if (planner.url.empty() && planner.cmd.empty() && planner.incremental) {
+    return Status::invalid_argument(where + ": namespace '" + name +
+                                    "': planner_incremental needs planner_url or planner_cmd "
+                                    "(the server-wide planner's is --planner-incremental)");
   }
   if (planner.url.empty() && planner.cmd.empty()) {
     out->planners.erase(name);

@@ -9,6 +9,7 @@
 #include "core/utf8.h"
 #include "plancache/key_builder.h"
 #include "server/config.h"
+#include "server/memory_source.h"
 
 namespace plancache::internal {
 namespace {
@@ -124,6 +125,43 @@ Status apply_disk_recovery(ServerConfig& c, std::string_view v, std::string_view
   return Status::ok();
 }
 
+// A decimal share in [min, max]; min 0 means (0, max]. `range` says which.
+Result<double> parse_share(std::string_view v, std::string_view source, double min, double max,
+                           std::string_view range) {
+  double x = 0;
+  const char* end = v.data() + v.size();
+  auto [ptr, ec] = std::from_chars(v.data(), end, x);
+  const bool above_min = min == 0 ? x > 0 : x >= min;
+  if (v.empty() || ec != std::errc() || ptr != end || !above_min || !(x <= max)) {
+    return Status::invalid_argument(std::string(source) + ": expected a share in " +
+                                    std::string(range) + ", got " + quoted(v));
+  }
+  return x;
+}
+
+Status apply_memory_source(ServerConfig& c, std::string_view v, std::string_view source) {
+  auto kind = parse_memory_source_kind(v);
+  if (!kind.is_ok()) {
+    return Status::invalid_argument(std::string(source) + ": " + kind.status().message());
+  }
+  c.memory_source = std::string(v);
+  return Status::ok();
+}
+
+Status apply_watermark(ServerConfig& c, std::string_view v, std::string_view source) {
+  auto x = parse_share(v, source, 0.2, 0.99, "[0.2, 0.99]");
+  if (!x.is_ok()) return x.status();
+  c.memory_high_watermark = *x;
+  return Status::ok();
+}
+
+Status apply_pressure_fraction(ServerConfig& c, std::string_view v, std::string_view source) {
+  auto x = parse_share(v, source, 0, 1, "(0, 1]");
+  if (!x.is_ok()) return x.status();
+  c.pressure_evict_fraction = *x;
+  return Status::ok();
+}
+
 constexpr int64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
 
 const auto kSettings = std::to_array<ServeSetting>({
@@ -159,6 +197,9 @@ const auto kSettings = std::to_array<ServeSetting>({
     {"planner_cmd", &ServeFlags::planner_cmd,
      "Read-through planner command (sh -c): request JSON on stdin, plan JSON on stdout", "",
      &apply_string<&ServerConfig::planner_cmd>},
+    {"planner_incremental", &ServeFlags::planner_incremental,
+     "true: the planner understands incremental requests (lanes with incremental = true)",
+     "false", &apply_bool<&ServerConfig::planner_incremental>},
     {"admin_token", &ServeFlags::admin_token, "Bearer token for /v1/clear and /v1/evict", "",
      &apply_string<&ServerConfig::admin_token>},
     {"api_token", &ServeFlags::api_token,
@@ -216,6 +257,28 @@ const auto kSettings = std::to_array<ServeSetting>({
     {"stats_max_namespaces", &ServeFlags::stats_max_namespaces,
      "Unconfigured namespaces /v1/stats and /metrics show one by one (the rest: \"(other)\")",
      "100", &apply_int<uint32_t, &ServerConfig::stats_max_namespaces, 0, 100'000>},
+    {"stats_history_interval_s", &ServeFlags::stats_history_interval_s,
+     "Seconds between two snapshots of GET /v1/stats/history (the dashboard's charts)", "10",
+     &apply_int<uint32_t, &ServerConfig::stats_history_interval_s, 1, 86'400>},
+    {"stats_history_size", &ServeFlags::stats_history_size,
+     "Snapshots GET /v1/stats/history keeps (the oldest goes first)", "360",
+     &apply_int<uint32_t, &ServerConfig::stats_history_size, 1, 100'000>},
+    {"memory_source", &ServeFlags::memory_source,
+     "Memory-pressure watchdog: auto (the process's cgroup if it has a limit, else RSS vs "
+     "MemAvailable), cgroup-v2, cgroup-v1, meminfo or off",
+     "auto", &apply_memory_source},
+    {"memory_budget", &ServeFlags::memory_budget,
+     "Bytes the process may use; caps the memory source's limit (0 = the source's own)", "0",
+     &apply_int<uint64_t, &ServerConfig::memory_budget, 0, kMaxI64>},
+    {"memory_high_watermark", &ServeFlags::memory_high_watermark,
+     "Share of the memory limit at which L1 lanes are evicted from and shrunk, [0.2, 0.99]",
+     "0.80", &apply_watermark},
+    {"pressure_evict_fraction", &ServeFlags::pressure_evict_fraction,
+     "Share of every L1 lane evicted per round above the watermark, (0, 1]", "0.20",
+     &apply_pressure_fraction},
+    {"memory_check_interval_ms", &ServeFlags::memory_check_interval_ms,
+     "How often the memory-pressure watchdog reads memory use", "500",
+     &apply_int<uint32_t, &ServerConfig::memory_check_interval_ms, 10, 3'600'000>},
     {"planner_timeout_ms", &ServeFlags::planner_timeout_ms,
      "A planner call longer than this fails with 502 (a command is killed)", "120000",
      &apply_int<uint32_t, &ServerConfig::planner_timeout_ms, 1, kMaxU32>},

@@ -32,7 +32,8 @@ json namespace_json(const NamespaceCounters& c) {
           {"bytes", c.bytes},
           {"hits", c.hits},
           {"misses", c.misses},
-          {"hit_rate", rate(c.hits, c.misses)}};
+          {"hit_rate", rate(c.hits, c.misses)},
+          {"evictions", c.evictions}};
 }
 
 json set_arrays_json(const KeyRules& rules) {
@@ -341,6 +342,8 @@ void write_namespaces(PromWriter& w, const CacheStats& stats) {
        &NamespaceCounters::hits},
       {"namespace_misses_total", "counter", "Misses of the namespace in the tier.",
        &NamespaceCounters::misses},
+      {"namespace_evictions_total", "counter", "Entries of the namespace evicted for size.",
+       &NamespaceCounters::evictions},
   };
   for (const Field& f : kFields) {
     w.family(f.name, f.type, f.help);
@@ -369,6 +372,9 @@ void write_cache(PromWriter& w, const CacheStats& s) {
     w.family(name, "counter", "Cache-wide count (see docs/http_api.md).");
     w.sample("", value);
   }
+  w.family("cache_planner_seconds_saved_total", "counter",
+           "Planner time the hits saved (the sum of their compute_ms).");
+  w.sample("", static_cast<double>(s.compute_ms_saved) / 1000.0);
   w.family("cache_inflight_computes", "gauge", "Computes running now.");
   w.sample("", s.inflight);
   w.family("cache_hit_rate", "gauge", "hits / gets over all tiers.");
@@ -465,6 +471,7 @@ json stats_document(CacheStats stats, const HttpCounters& http, double uptime_s,
                   {"coalesced", stats.coalesced},
                   {"inflight", stats.inflight},
                   {"waiting", stats.waiting},
+                  {"planner_seconds_saved", static_cast<double>(stats.compute_ms_saved) / 1000.0},
                   {"get_latency_us",
                    {{"count", stats.get_latency.count},
                     {"sum", stats.get_latency.sum_us},

@@ -65,6 +65,7 @@ uint64_t fold_namespaces(CacheStats* stats, const NamespacePolicies* policies,
       other.bytes += it->second.bytes;
       other.hits += it->second.hits;
       other.misses += it->second.misses;
+      other.evictions += it->second.evictions;
       any = true;
       it = t.namespaces.erase(it);
     }

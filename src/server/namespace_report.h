@@ -23,7 +23,7 @@ inline constexpr std::string_view kOtherNamespaces = "(other)";
 // Folds *stats in place. Unconfigured namespaces are ranked by their
 // entries over all tiers, then bytes (most first), then name; the first
 // `max_unconfigured` keep their rows, and in every tier the others' counters
-// (entries, bytes, hits, misses) are summed into a kOtherNamespaces row.
+// (entries, bytes, hits, misses, evictions) are summed into a kOtherNamespaces row.
 // `policies` null = only the default namespace is configured. Returns how
 // many namespaces were folded (0: nothing changed, no kOtherNamespaces row).
 uint64_t fold_namespaces(CacheStats* stats, const NamespacePolicies* policies,

@@ -18,6 +18,9 @@ namespace plancache::internal {
 // Planning with the configured planners -- none is fine: POST /v1/plans then
 // answers 503 on a miss, and leases still run on its engine. Errors: invalid_argument naming the setting for a
 // bad planner URL, both a URL and a command for the same scope.
-Result<std::unique_ptr<Planning>> make_planning(const server::ServerConfig& config, Cache& cache);
+// `near_miss`: the lanes with near-miss reuse (PlanningOptions::near_miss);
+// null = none.
+Result<std::unique_ptr<Planning>> make_planning(const server::ServerConfig& config, Cache& cache,
+                                                NearMiss* near_miss = nullptr);
 
 }  // namespace plancache::internal

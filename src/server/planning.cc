@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 
+#include "server/near_miss_compute.h"
+
 namespace plancache::internal {
 namespace {
 
@@ -23,7 +25,8 @@ ReadThroughOptions engine_options(const PlanningOptions& options,
 
 Planning::Planning(Cache& cache, std::shared_ptr<const NamespacePolicies> policies,
                    PlanningOptions options)
-    : policies_(policies ? std::move(policies) : std::make_shared<const NamespacePolicies>()),
+    : cache_(cache),
+      policies_(policies ? std::move(policies) : std::make_shared<const NamespacePolicies>()),
       options_(std::move(options)),
       pool_(std::max(1u, options_.max_concurrent)),
       store_(cache),
@@ -67,7 +70,22 @@ ComputeFn Planning::compute_for(Planner* planner, std::string_view ns, PlanReque
 
 void Planning::plan(const CacheKey& key, PlanRequest request, EntryPtr stale, Callback done) {
   Planner* planner = planner_for(key.ns());
-  engine_.join(key, compute_for(planner, key.ns(), std::move(request)), std::move(stale),
+  join(key, planner, compute_for(planner, key.ns(), std::move(request)), std::move(stale),
+       std::move(done));
+}
+
+void Planning::plan(const PlanKey& key, PlanRequest request, EntryPtr stale, Callback done) {
+  NearMissLane* lane =
+      options_.near_miss != nullptr ? options_.near_miss->lane(key.key.ns()) : nullptr;
+  if (lane == nullptr) return plan(key.key, std::move(request), std::move(stale), std::move(done));
+  Planner* planner = planner_for(key.key.ns());
+  join(key.key, planner, near_miss_compute(*lane, cache_, planner, key, std::move(request)),
+       std::move(stale), std::move(done));
+}
+
+void Planning::join(const CacheKey& key, Planner* planner, ComputeFn compute, EntryPtr stale,
+                    Callback done) {
+  engine_.join(key, std::move(compute), std::move(stale),
                [planner, done = std::move(done)](PlanOutcome o) {
                  // The tiers refused the plan as over a bound: the planner's fault.
                  if (o.error.code() == StatusCode::kResourceExhausted && planner != nullptr) {

@@ -27,8 +27,10 @@
 
 #include "cache/read_through_engine.h"
 #include "plancache/cache.h"
+#include "plancache/key_builder.h"
 #include "plancache/namespace_policy.h"
 #include "planner/planner.h"
+#include "server/near_miss.h"
 
 namespace plancache::internal {
 
@@ -49,6 +51,10 @@ struct PlanningOptions {
   unsigned max_background_refreshes = 2;
   // false: nothing is stored (the server's cache_enabled). Default: true.
   bool store = true;
+  // Near-miss reuse: the lanes whose flights plan incrementally or in
+  // shadow mode (near_miss_compute.h); must outlive the Planning.
+  // Default: null (none).
+  NearMiss* near_miss = nullptr;
 };
 
 // What one caller of plan() gets (the engine's outcome).
@@ -95,6 +101,9 @@ class Planning {
   // Plans `key` (a miss for the caller): ReadThroughEngine::join with the
   // namespace's planner. REQUIRES: planner_for(key.ns()).
   void plan(const CacheKey& key, PlanRequest request, EntryPtr stale, Callback done);
+  // The same for a plan key; in a lane with near-miss reuse the flight's
+  // compute is near_miss_compute (incremental planning, shadow mode).
+  void plan(const PlanKey& key, PlanRequest request, EntryPtr stale, Callback done);
   // ReadThroughEngine::note_hit / refresh / stale_grace_ms /
   // may_serve_while_revalidating.
   bool note_hit(const CacheKey& key, const Entry& entry) { return engine_.note_hit(key, entry); }
@@ -115,8 +124,13 @@ class Planning {
  private:
   // The compute function of one planner call.
   static ComputeFn compute_for(Planner* planner, std::string_view ns, PlanRequest request);
+  // ReadThroughEngine::join with `compute`, the planner blamed for a plan
+  // too large to store.
+  void join(const CacheKey& key, Planner* planner, ComputeFn compute, EntryPtr stale,
+            Callback done);
   void cancel_planners();
 
+  Cache& cache_;
   const std::shared_ptr<const NamespacePolicies> policies_;
   const PlanningOptions options_;
   boost::asio::thread_pool pool_;

@@ -36,6 +36,13 @@ class CountedChannel final : public ReplyChannel {
   HttpCounters& counters_;
 };
 
+// The query string of a request's target ("" when none).
+std::string_view query_of(const HttpRequest& req) {
+  const std::string_view target(req.target().data(), req.target().size());
+  const size_t q = target.find('?');
+  return q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+}
+
 }  // namespace
 
 Service::Service(Runtime& runtime, const server::ServerConfig& config, HttpCounters& http,
@@ -52,7 +59,8 @@ Service::Service(Runtime& runtime, const server::ServerConfig& config, HttpCount
              .access_log = runtime.access_log.get(),
              .shared_calls = runtime.shared_calls.get(),
              .cache_enabled = config.cache_enabled,
-             .sse_heartbeat = std::chrono::milliseconds(config.sse_heartbeat_ms)},
+             .sse_heartbeat = std::chrono::milliseconds(config.sse_heartbeat_ms),
+             .near_miss = runtime.near_miss.get()},
       info_{.cache = *runtime.cache,
             .http = http,
             .policies = *runtime.policies,
@@ -61,7 +69,10 @@ Service::Service(Runtime& runtime, const server::ServerConfig& config, HttpCount
             .started_ns = runtime.cache->clock().monotonic_ns(),
             .draining = draining,
             .access_log = runtime.access_log.get(),
-            .background = runtime.background.get()} {}
+            .background = runtime.background.get(),
+            .history = runtime.stats_history.get(),
+            .memory = runtime.memory_watchdog.get(),
+            .near_miss = runtime.near_miss.get()} {}
 
 bool Service::handle(const HttpRequest& req, HttpResponse& res, const DeferFn& open_channel) {
   const std::string_view target(req.target().data(), req.target().size());
@@ -97,7 +108,8 @@ bool Service::refuse(const HttpRequest& head, Route route, HttpResponse& res) {
     reply_error(res, http::status::method_not_allowed, "method_not_allowed",
                 "method not allowed; allowed: " + std::string(allowed_methods(route)));
     res.set(http::field::allow, std::string(allowed_methods(route)));
-  } else if (Status auth = authorize(route_guard(route), head, tokens_); !auth.is_ok()) {
+  } else if (Status auth = authorize(request_guard(route, query_of(head)), head, tokens_);
+             !auth.is_ok()) {
     reply_error(res, auth);
     if (auth.code() == StatusCode::kUnauthenticated) {
       res.set(http::field::www_authenticate, "Bearer");
@@ -131,11 +143,11 @@ void Service::dispatch(Route route, Call& call) {
       case Route::kPlanLease:
         return handle_plan_lease(plans_, call);
       case Route::kInvalidate:
-        return handle_invalidate(cache_, call);
+        return handle_invalidate(cache_, plans_.near_miss, call);
       case Route::kEntries:
         return handle_entries(cache_, plans_.access_log, call);
       case Route::kClear:
-        return handle_clear(cache_, call);
+        return handle_clear(cache_, plans_.near_miss, call);
       case Route::kEvict:
         return handle_evict(cache_, call);
       case Route::kStats:
@@ -148,6 +160,14 @@ void Service::dispatch(Route route, Call& call) {
         return handle_healthz(call);
       case Route::kReadyz:
         return handle_readyz(info_, call);
+      case Route::kHistory:
+        return handle_stats_history(info_, call);
+      case Route::kUi:
+        return handle_ui(call);
+      case Route::kCacheClearAlias:
+        return handle_cache_clear_alias(cache_, plans_.near_miss, call);
+      case Route::kPlanCacheClearAlias:
+        return handle_plan_cache_clear_alias(plans_, call);
       case Route::kNotFound:
       case Route::kUnparsed:
         break;
@@ -168,6 +188,8 @@ bool Service::runs_off_loop(Route route, const HttpRequest& req) const {
     case Route::kEntries:
     case Route::kClear:
     case Route::kEvict:
+    case Route::kCacheClearAlias:
+    case Route::kPlanCacheClearAlias:
       return true;
     default:  // lookups go local first (handlers.h); info routes never wait
       return false;

@@ -20,6 +20,16 @@ TEST(PlannerRequestBody, HasGoalContextNamespaceInThatOrder) {
             R"({"goal":"Deploy \"the\" app","context":{"env":"prod","n":[1,2]},"namespace":"docs"})");
 }
 
+TEST(PlannerRequestBody, AnIncrementalRequestCarriesItsMemberLast) {
+  PlanRequest request;
+  request.goal = "g";
+  request.incremental_json =
+      R"({"previous":{"goal":"g","context":null,"plan":[1]},"changes":[],"impact":0})";
+  EXPECT_EQ(planner_request_body(request),
+            R"({"goal":"g","context":null,"namespace":"default","incremental":)"
+            R"({"previous":{"goal":"g","context":null,"plan":[1]},"changes":[],"impact":0}})");
+}
+
 TEST(PlannerRequestBody, DefaultsAndBrokenContextGiveNull) {
   PlanRequest request;
   request.goal = "g";

@@ -121,6 +121,85 @@ TEST_F(ConfigTest, SeedVariablesOfTheOldDesigns) {
   EXPECT_EQ(resolve()->redis_url, "");
 }
 
+TEST_F(ConfigTest, PlaybookPlannerVariables) {
+  env_.set("RUSTLE_CACHE_ENABLED", "false")
+      .set("RUSTLE_CACHE_DIR", "/var/cache/rustle")
+      .set("RUSTLE_REDIS_URL", "redis://cache:6380/1")
+      .set("RUSTLE_CACHE_SIZE_MB", "64");
+  auto c = resolve();
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_FALSE(c->cache_enabled);
+  EXPECT_EQ(c->data_dir, "/var/cache/rustle");
+  EXPECT_EQ(c->redis_url, "redis://cache:6380/1");
+  EXPECT_EQ(c->l1_max_bytes, 64u << 20);
+  EXPECT_EQ(c->namespaces->get("default").memory.max_bytes, 64u << 20);
+  env_.set("RUSTLE_CACHE_DIR", "").set("RUSTLE_CACHE_SIZE_MB", "0");
+  c = resolve();
+  EXPECT_EQ(c->data_dir, "") << "as --data-dir '': no disk tier";
+  EXPECT_EQ(c->l1_max_bytes, 0u) << "as --l1-max-bytes 0: unbounded";
+}
+
+TEST_F(ConfigTest, PlaybookPlannerVariablesPrecedence) {
+  const std::string path = toml(
+      "data_dir = \"/toml\"\nl1_max_bytes = 1000\n[namespaces.default]\nmax_bytes = 2000\n");
+  ServeFlags flags;
+  flags.config_path = path;
+  env_.set("RUSTLE_CACHE_DIR", "/rustle").set("RUSTLE_CACHE_SIZE_MB", "3");
+  auto c = resolve(flags);
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->data_dir, "/rustle") << "a seed variable beats the file";
+  EXPECT_EQ(c->namespaces->get("default").memory.max_bytes, 3u << 20)
+      << "and [namespaces.default], as PLAN_CACHE_MAXSIZE does";
+  env_.set("PLANCACHE_DATA_DIR", "/env").set("PLANCACHE_L1_MAX_BYTES", "4000");
+  c = resolve(flags);
+  EXPECT_EQ(c->data_dir, "/env") << "PLANCACHE_* beats RUSTLE_*";
+  EXPECT_EQ(c->l1_max_bytes, 4000u);
+  flags.data_dir = "/flag";
+  flags.l1_max_bytes = "5000";
+  c = resolve(flags);
+  EXPECT_EQ(c->data_dir, "/flag");
+  EXPECT_EQ(c->l1_max_bytes, 5000u);
+}
+
+TEST_F(ConfigTest, SeedVariablesOfBothDesignsMustAgree) {
+  env_.set("RUSTLE_CACHE_ENABLED", "false").set("PLAN_CACHE_ENABLED", "0");
+  ASSERT_TRUE(resolve().is_ok()) << "the same value, spelt differently";
+  env_.set("PLAN_CACHE_ENABLED", "true");
+  EXPECT_THAT(error(), AllOf(HasSubstr("RUSTLE_CACHE_ENABLED"), HasSubstr("PLAN_CACHE_ENABLED"),
+                             HasSubstr("PLANCACHE_CACHE_ENABLED")));
+  env_.set("PLANCACHE_CACHE_ENABLED", "true");
+  EXPECT_THAT(error(), HasSubstr("disagree")) << "reported even when a higher layer decides";
+
+  env_ = FakeEnv();
+  env_.set("RUSTLE_REDIS_URL", "redis://a:6379").set("PLAN_CACHE_REDIS_ENABLED", "true");
+  EXPECT_THAT(error(), AllOf(HasSubstr("RUSTLE_REDIS_URL"), HasSubstr("REDIS_URL"),
+                             HasSubstr("different")))
+      << "PLAN_CACHE_REDIS_ENABLED alone means redis://localhost:6379";
+  env_.set("REDIS_URL", "redis://a:6379");
+  auto c = resolve();
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_EQ(c->redis_url, "redis://a:6379");
+  env_.set("PLAN_CACHE_REDIS_ENABLED", "false");
+  EXPECT_THAT(error(), AllOf(HasSubstr("RUSTLE_REDIS_URL"), HasSubstr("PLAN_CACHE_REDIS_ENABLED"),
+                             HasSubstr("--redis-url")));
+}
+
+TEST_F(ConfigTest, BadPlaybookPlannerVariablesNameTheVariable) {
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"RUSTLE_CACHE_ENABLED", "maybe"},
+           {"RUSTLE_CACHE_SIZE_MB", "-1"},
+           {"RUSTLE_CACHE_SIZE_MB", "64MB"},
+           {"RUSTLE_CACHE_SIZE_MB", "99999999999999999"},
+           {"RUSTLE_REDIS_URL", "cache:6379"}}) {
+    env_ = FakeEnv();
+    env_.set(name, value);
+    EXPECT_THAT(error(), HasSubstr(name)) << name << "=" << value;
+  }
+  env_ = FakeEnv();
+  env_.set("PLAN_CACHE_REDIS_ENABLED", "1").set("REDIS_URL", "cache:6379");
+  EXPECT_THAT(error(), HasSubstr("REDIS_URL: "));
+}
+
 TEST_F(ConfigTest, TomlFileWithEveryKindOfValue) {
   const std::string path = toml(R"(
 host = "127.0.0.2"

@@ -98,9 +98,9 @@ size_t count_lines_with(const std::string& text, const std::string& needle) {
 TEST(FoldNamespaces, BothRenderingsAreBoundedAndSayHowManyWereFolded) {
   const HttpCounters http;
   const std::string text = prometheus_text(stats_with(5000), http, 1.0, nullptr, 100);
-  // 4 namespace families x (l1: default + 100 + other; l2: other).
+  // 5 namespace families x (l1: default + 100 + other; l2: other).
   EXPECT_EQ(count_lines_with(text, "plancache_namespace_entries{"), 103u);
-  EXPECT_EQ(count_lines_with(text, "namespace=\"(other)\""), 8u);
+  EXPECT_EQ(count_lines_with(text, "namespace=\"(other)\""), 10u);
   EXPECT_NE(text.find("plancache_namespaces_folded 4900\n"), std::string::npos);
   EXPECT_LT(text.size(), 64u * 1024);
   const nlohmann::json doc = stats_document(stats_with(5000), http, 1.0, nullptr, 100);

@@ -102,5 +102,21 @@ TEST(RouterTest, RoutesMethodsAndGuards) {
   EXPECT_EQ(route_guard(Route::kMetrics), Guard::kApi);
 }
 
+TEST(RouterTest, OldDesignsAdminAliases) {
+  EXPECT_EQ(match_route("/api/cache/evict").route, Route::kEvict);
+  const RouteMatch clear = match_route("/api/cache/clear/docs");
+  EXPECT_EQ(clear.route, Route::kCacheClearAlias);
+  EXPECT_EQ(clear.rest, "docs");
+  EXPECT_EQ(match_route("/api/plan-cache/clear").route, Route::kPlanCacheClearAlias);
+  EXPECT_EQ(route_name(Route::kPlanCacheClearAlias), "api_plan_cache_clear");
+  // Deleting one plan is guarded as DELETE /v1/plans; clearing as /v1/clear.
+  EXPECT_EQ(request_guard(Route::kPlanCacheClearAlias, "goal=g&project_context=p"), Guard::kApi);
+  EXPECT_EQ(request_guard(Route::kPlanCacheClearAlias, ""), Guard::kAdmin);
+  EXPECT_EQ(request_guard(Route::kPlanCacheClearAlias, "goal=&project_context="), Guard::kAdmin);
+  EXPECT_EQ(request_guard(Route::kPlanCacheClearAlias, "goal=%zz"), Guard::kAdmin);
+  EXPECT_EQ(request_guard(Route::kCacheClearAlias, "goal=g"), Guard::kAdmin);
+  EXPECT_EQ(request_guard(Route::kStats, ""), Guard::kApi);
+}
+
 }  // namespace
 }  // namespace plancache::internal

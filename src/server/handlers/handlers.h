@@ -28,11 +28,14 @@
 #include "plancache/status.h"
 #include "server/access_log.h"
 #include "server/drain.h"
+#include "server/memory_watchdog.h"
 #include "server/errors.h"
 #include "server/metrics.h"
+#include "server/near_miss.h"
 #include "server/plan_leases.h"
 #include "server/planning.h"
 #include "server/reply_channel.h"
+#include "server/stats_history.h"
 #include "server/validation.h"
 
 namespace plancache::internal {
@@ -58,9 +61,11 @@ struct PlanHandlers {
   bool cache_enabled;
   // Heartbeat comment interval of SSE answers while a plan is computed.
   std::chrono::milliseconds sse_heartbeat;
+  // Near-miss reuse (indexes kept in step, similar-goal lookups); null = none.
+  NearMiss* near_miss = nullptr;
 };
 
-// What /v1/stats, /metrics and /readyz use.
+// What /v1/stats, /v1/stats/history, /metrics and /readyz use.
 struct InfoHandlers {
   const Cache& cache;
   const HttpCounters& http;
@@ -71,11 +76,15 @@ struct InfoHandlers {
   const DrainFlag& draining;
   const AccessLog* access_log;            // null when off
   boost::asio::thread_pool* background;  // slow read-only work (advice)
+  // GET /v1/stats/history's ring. Never null.
+  const StatsHistory* history;
+  const MemoryWatchdog* memory;          // null with --memory-source off
+  const NearMiss* near_miss = nullptr;   // null = no near-miss figures
 };
 
 struct Call {
   const HttpRequest& req;
-  std::string_view rest;   // path after the route prefix (kEntries)
+  std::string_view rest;   // path after the route prefix (kEntries, kUi)
   std::string_view query;  // after '?', "" when none
   HttpResponse& res;
   // Answer later instead of filling `res` (reply_channel.h).
@@ -119,13 +128,26 @@ void handle_entries(Cache& cache, AccessLog* log, Call& call);  // `log` null wh
 inline void log_lookup(AccessLog* log, const CacheKey& key, const Lookup& found) {
   if (log != nullptr) log->record_get(key, found.hit() ? found.entry.get() : nullptr);
 }
-void handle_invalidate(Cache& cache, Call& call);
-void handle_clear(Cache& cache, Call& call);
-void handle_evict(Cache& cache, Call& call);
+// `near_miss` (null = none) forgets what a namespace or whole clear removed.
+void handle_invalidate(Cache& cache, NearMiss* near_miss, Call& call);
+void handle_clear(Cache& cache, NearMiss* near_miss, Call& call);
+void handle_evict(Cache& cache, Call& call);  // also POST /api/cache/evict
+// The old designs' admin endpoints (SPEC §1), over the native handlers'
+// functions: POST /api/cache/clear/{name} clears a namespace as /v1/clear
+// does; POST /api/plan-cache/clear?goal=&project_context= removes the plan
+// of (goal, context = the string project_context) in "default" as
+// DELETE /v1/plans does, or without a goal clears "default".
+void handle_cache_clear_alias(Cache& cache, NearMiss* near_miss, Call& call);
+void handle_plan_cache_clear_alias(const PlanHandlers& h, Call& call);
+// DELETE /v1/plans once the key is known: {"removed":bool,"key","namespace"}.
+void erase_plan(const PlanHandlers& h, const PlanKey& key, HttpResponse& res);
 void handle_stats(const InfoHandlers& h, Call& call);
 void handle_metrics(const InfoHandlers& h, Call& call);
 void handle_healthz(Call& call);
 void handle_advice(const InfoHandlers& h, Call& call);  // GET /v1/advice
 void handle_readyz(const InfoHandlers& h, Call& call);
+// GET /v1/stats/history; GET /ui and the dashboard's files (dashboard.cc).
+void handle_stats_history(const InfoHandlers& h, Call& call);
+void handle_ui(Call& call);
 
 }  // namespace plancache::internal

@@ -1,6 +1,7 @@
 // GET /v1/stats, GET /metrics, GET /healthz, GET /readyz, and the response
 // helpers shared by every handler.
 #include <charconv>
+#include <optional>
 
 #include "server/errors.h"
 #include "server/handlers/handlers.h"
@@ -74,6 +75,14 @@ void handle_stats(const InfoHandlers& h, Call& call) {
   planning["planner_configured"] = h.planning->has_planner();
   for (const PlanningRow& row : planning_rows(h)) planning[row.name] = row.value;
   doc["refreshes"] = planning["refreshes"];
+  const auto memory = h.memory ? std::optional(h.memory->stats()) : std::nullopt;
+  doc["memory"] = memory_stats_json(memory ? &*memory : nullptr);
+  if (h.near_miss != nullptr) {
+    nlohmann::json lanes = h.near_miss->stats_json();
+    for (auto it = lanes.begin(); it != lanes.end(); ++it) {
+      doc["namespaces"][it.key()]["near_miss"] = std::move(it.value());
+    }
+  }
   reply_json(call.res, http::status::ok, doc.dump());
 }
 
@@ -91,6 +100,9 @@ void handle_metrics(const InfoHandlers& h, Call& call) {
             (gauge ? " gauge\n" : " counter\n") + metric + " " + std::to_string(row.value) +
             "\n";
   }
+  const auto memory = h.memory ? std::optional(h.memory->stats()) : std::nullopt;
+  body += memory_stats_prometheus(memory ? &*memory : nullptr);
+  if (h.near_miss != nullptr) body += h.near_miss->prometheus_text();
 }
 
 void handle_healthz(Call& call) { reply_json(call.res, http::status::ok, R"({"status":"ok"})"); }

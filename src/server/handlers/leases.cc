@@ -147,7 +147,10 @@ void put_leased_plan(const PlanHandlers& h, Call& call, const PlanKey& key, cons
   if (h.access_log != nullptr) {
     h.access_log->record_put(key.key, done->entry->value->size(), done->entry->meta.compute_ms);
   }
-  if (done->stored) return reply_key(call.res, http::status::created, "{", key, R"(,"stored":true})");
+  if (done->stored) {
+    if (h.near_miss != nullptr) h.near_miss->stored(key, done->entry->meta.compute_ms);
+    return reply_key(call.res, http::status::created, "{", key, R"(,"stored":true})");
+  }
   // Not stored, yet every waiter has the plan: why not.
   const std::string_view reason =
       !h.cache_enabled ? "the cache is disabled (cache_enabled=false)"

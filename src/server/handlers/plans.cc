@@ -10,6 +10,7 @@
 
 #include "core/key_builder_internal.h"
 #include "server/handlers/handlers.h"
+#include "server/handlers/near_miss_answers.h"
 
 namespace plancache::internal {
 namespace {
@@ -131,6 +132,7 @@ void put_plan(const PlanHandlers& h, Call& call) {
     return reply_error(call.res, s);
   }
   if (h.access_log != nullptr) h.access_log->record_put(key->key, size, options->compute_ms);
+  if (h.near_miss != nullptr) h.near_miss->stored(*key, options->compute_ms);
   reply_key(call.res, http::status::created, "{", *key, R"(,"stored":true})");
 }
 
@@ -138,13 +140,17 @@ void delete_plan(const PlanHandlers& h, Call& call) {
   json body;
   auto key = read_plan_key(h.keys, call, &body);
   if (!key) return;
-  auto removed = h.cache.erase(key->key);
-  if (!removed.is_ok()) return reply_error(call.res, removed.status());
-  reply_key(call.res, http::status::ok, *removed ? R"({"removed":true,)" : R"({"removed":false,)",
-            *key, "}");
+  erase_plan(h, *key, call.res);
 }
 
 }  // namespace
+
+void erase_plan(const PlanHandlers& h, const PlanKey& key, HttpResponse& res) {
+  auto removed = h.cache.erase(key.key);
+  if (!removed.is_ok()) return reply_error(res, removed.status());
+  reply_key(res, http::status::ok, *removed ? R"({"removed":true,)" : R"({"removed":false,)", key,
+            "}");
+}
 
 std::optional<PlanKey> read_plan_key(const LaneKeys& keys, Call& call, json* body) {
   auto parsed = parse_json_body(call.req.body());
@@ -172,29 +178,49 @@ Result<PlanKey> plan_key_of(const LaneKeys& keys, const PlanFields& fields) {
                             fields.context == nullptr ? kNull : *fields.context);
 }
 
-// The answer to a lookup, hit or miss.
-void reply_lookup(HttpResponse& res, const PlanKey& key, const Lookup& found) {
-  if (found.hit()) return reply_hit(res, key, *found.entry, found.tier, "{");
-  reply_key(res, http::status::not_found, R"({"hit":false,)", key, "}");
+// The answer to a lookup, hit or miss. In a lane with near-miss reuse a
+// hit says "match":"exact", and a miss asks the similar-goal lookup (with
+// the lookup's own `get` options) before it answers 404.
+void reply_lookup(HttpResponse& res, const PlanKey& key, const Lookup& found, Cache& cache,
+                  const NearMiss* near_miss, std::optional<double> min_score,
+                  const GetOptions& get) {
+  if (found.hit()) {
+    return reply_hit(res, key, *found.entry, found.tier,
+                     hit_lead(exact_hit_members(near_miss, key.key.ns())));
+  }
+  const std::optional<SimilarFind> similar =
+      near_miss != nullptr ? near_miss->find_similar(cache, key, min_score, get) : std::nullopt;
+  if (similar && similar->served()) {
+    return reply_hit(res, key, *similar->entry, similar->tier,
+                     hit_lead(similar_hit_members(*similar)));
+  }
+  reply_key(res, http::status::not_found, R"({"hit":false,)", key,
+            similar ? near_miss_members(similar->result) + "}" : "}");
 }
 
 void handle_plans_lookup(const PlanHandlers& h, Call& call) {
   json body;
   auto key = read_plan_key(h.keys, call, &body);
   if (!key) return;
-  if (!h.cache_enabled) return reply_lookup(call.res, *key, Lookup{});
+  if (!h.cache_enabled) {
+    return reply_key(call.res, http::status::not_found, R"({"hit":false,)", *key, "}");
+  }
+  auto min_score = similar_min_score(h.near_miss, key->key.ns(), body, call.query);
+  if (!min_score.is_ok()) return reply_error(call.res, min_score.status());
   // The local tiers here, on the I/O thread; the shared tier on its pool.
-  const Lookup local = h.cache.get(key->key, GetOptions{.local_only = h.shared_calls != nullptr});
+  const GetOptions local_get{.local_only = h.shared_calls != nullptr};
+  const Lookup local = h.cache.get(key->key, local_get);
   if (!local.shared_unasked) {
     log_lookup(h.access_log, key->key, local);
-    return reply_lookup(call.res, *key, local);
+    return reply_lookup(call.res, *key, local, h.cache, h.near_miss, *min_score, local_get);
   }
   boost::asio::post(*h.shared_calls, [&cache = h.cache, log = h.access_log, channel = call.defer(),
-                                      k = std::move(key).value()] {
+                                      k = std::move(key).value(), near_miss = h.near_miss,
+                                      min_score = *min_score] {
     HttpResponse res;
     const Lookup found = cache.get(k.key);
     log_lookup(log, k.key, found);
-    reply_lookup(res, k, found);
+    reply_lookup(res, k, found, cache, near_miss, min_score, GetOptions{});
     channel->reply(std::move(res));
   });
 }

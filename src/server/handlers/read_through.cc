@@ -14,8 +14,10 @@
 // with heartbeat comments while a plan is being computed, or an `error`
 // event (the §3 error object) when planning fails after the stream began.
 #include <boost/asio/post.hpp>
+#include <functional>
 
 #include "server/handlers/handlers.h"
+#include "server/handlers/near_miss_answers.h"
 
 namespace plancache::internal {
 namespace {
@@ -44,6 +46,8 @@ struct Answer {
   std::string_view tier;  // "" when computed
   bool stale;
   bool coalesced;
+  // Near-miss members (near_miss_answers.h), each preceded by a comma.
+  std::string_view extra = {};
 };
 
 // {"plan","cached","tier"?,"key","namespace","compute_ms","stale"?,"coalesced"?}:
@@ -67,6 +71,7 @@ std::string answer_json(const Answer& a) {
   append_int(out, a.entry.meta.compute_ms);
   if (a.stale) out += R"(,"stale":true)";
   if (a.coalesced) out += R"(,"coalesced":true)";
+  out += a.extra;
   out += '}';
   return out;
 }
@@ -104,26 +109,30 @@ Result<PlanRequest> plan_request_of(const json& body) {
   return request;
 }
 
-// Answers a lookup that found the plan (fresh, or stale while revalidating).
+// The answer to a lookup that found the plan (fresh, or stale while
+// revalidating, or a similar goal's), whole: JSON, or the whole SSE stream.
+void fill_found(HttpResponse& res, const Answer& a, bool sse, int64_t elapsed_ms) {
+  if (!sse) return reply_json(res, http::status::ok, answer_json(a));
+  start_event_stream(res);
+  res.body() = std::string(kEventLookup) + std::string(kEventFromCache) +
+               closing_events(a, elapsed_ms);
+}
+
 void answer_found(Call& call, const Answer& a, bool sse, int64_t elapsed_ms) {
-  if (!sse) return reply_json(call.res, http::status::ok, answer_json(a));
-  start_event_stream(call.res);
-  std::string body(kEventLookup);
-  body += kEventFromCache;
-  body += closing_events(a, elapsed_ms);
-  call.res.body() = std::move(body);
+  fill_found(call.res, a, sse, elapsed_ms);
 }
 
 // Called from a pool thread with the flight's outcome.
 void deliver(ReplyChannel& channel, const CacheKey& key, const PlanOutcome& o,
-             std::string_view stale_tier, bool sse, int64_t elapsed_ms) {
+             std::string_view stale_tier, bool sse, int64_t elapsed_ms, std::string_view extra) {
   if (o.entry == nullptr) {
     HttpResponse res;
     reply_error(res, o.error);
     if (!sse) return channel.reply(std::move(res));
     return channel.end_stream("event: error\ndata: " + res.body() + "\n\n");
   }
-  const Answer a{key, *o.entry, o.cached, o.stale ? stale_tier : o.tier, o.stale, o.coalesced};
+  const Answer a{key, *o.entry, o.cached, o.stale ? stale_tier : o.tier, o.stale, o.coalesced,
+                 extra};
   if (sse) return channel.end_stream(closing_events(a, elapsed_ms));
   HttpResponse res;
   reply_json(res, http::status::ok, answer_json(a));
@@ -145,16 +154,118 @@ void answer_from_shared(const PlanHandlers& h, Call& call, PlanKey key, bool sse
                                            "' (--planner-url / --planner-cmd)"));
       return channel->reply(std::move(res));
     }
-    const Answer a{key.key, *found.entry, true, found.tier, false, false};
-    if (!sse) {
-      reply_json(res, http::status::ok, answer_json(a));
-      return channel->reply(std::move(res));
-    }
-    start_event_stream(res);
-    res.body() = std::string(kEventLookup) + std::string(kEventFromCache) +
-                 closing_events(a, elapsed_ms());
+    fill_found(res, {key.key, *found.entry, true, found.tier, false, false}, sse, elapsed_ms());
     channel->reply(std::move(res));
   });
+}
+
+// What the jobs below need, copied into them: pointers into the Runtime
+// (which outlives every job), never the handler context itself.
+struct Flow {
+  Cache* cache;
+  Planning* planning;
+  NearMiss* near_miss;
+  AccessLog* log;
+  std::chrono::milliseconds heartbeat;
+  bool sse;
+  std::function<int64_t()> elapsed_ms;
+};
+
+// Plans `key` (a miss) and answers through `channel` when the flight ends.
+// `miss_members`: what the similar-goal lookup reported for the miss.
+void start_planning(const Flow& f, const std::shared_ptr<ReplyChannel>& channel, PlanKey key,
+                    PlanRequest request, EntryPtr stale, std::string_view stale_tier,
+                    std::string miss_members) {
+  if (f.sse) {
+    HttpResponse head;
+    start_event_stream(head);
+    head.body() = std::string(kEventLookup) + std::string(kEventPlanning);
+    channel->open_stream(std::move(head), f.heartbeat, std::string(kHeartbeat));
+  }
+  const PlanKey k = key;
+  f.planning->plan(k, std::move(request), std::move(stale),
+                   [f, channel, key = std::move(key), stale_tier,
+                    miss = std::move(miss_members)](PlanOutcome o) {
+                     const bool made_here = o.entry != nullptr && !o.cached && !o.coalesced;
+                     // What the simulator needs of a miss: the plan's size and cost.
+                     if (f.log != nullptr && made_here) {
+                       f.log->record_put(key.key, o.entry->value->size(), o.entry->meta.compute_ms);
+                     }
+                     if (f.near_miss != nullptr && o.stored && !o.coalesced) {
+                       f.near_miss->stored(key, o.entry->meta.compute_ms);
+                     }
+                     const std::string extra =
+                         o.cached ? (o.stale ? std::string()
+                                             : exact_hit_members(f.near_miss, key.key.ns()))
+                                  : o.note + miss;
+                     deliver(*channel, key.key, o, stale_tier, f.sse, f.elapsed_ms(), extra);
+                   });
+}
+
+// A miss in a lane with similar-goal lookup whose shared tier is still to
+// be asked: the exact key in every tier first, then the similar goal, then
+// the planner -- on the shared-call pool, never on the I/O thread.
+void plan_after_shared_lookup(const Flow& f, boost::asio::thread_pool& pool,
+                              std::shared_ptr<ReplyChannel> channel, PlanKey key,
+                              PlanRequest request, std::optional<double> min_score) {
+  boost::asio::post(pool, [f, channel = std::move(channel), key = std::move(key),
+                           request = std::move(request), min_score]() mutable {
+    const Lookup found = f.cache->get(key.key, GetOptions{.allow_stale = true});
+    const std::string_view ns = key.key.ns();
+    HttpResponse res;
+    if (found.hit() && !found.stale) {
+      const std::string extra = exact_hit_members(f.near_miss, ns);
+      fill_found(res, {key.key, *found.entry, true, found.tier, false, false, extra}, f.sse,
+                 f.elapsed_ms());
+      return channel->reply(std::move(res));
+    }
+    const Clock& clock = f.cache->clock();
+    if (found.hit() && f.planning->may_serve_while_revalidating(ns, *found.entry, clock.now_ms())) {
+      f.planning->refresh(key.key, std::move(request));
+      fill_found(res, {key.key, *found.entry, true, found.tier, true, false}, f.sse,
+                 f.elapsed_ms());
+      return channel->reply(std::move(res));
+    }
+    std::string miss;
+    if (!found.hit()) {
+      const std::optional<SimilarFind> similar =
+          f.near_miss->find_similar(*f.cache, key, min_score, GetOptions{});
+      if (similar && similar->served()) {
+        const std::string extra = similar_hit_members(*similar);
+        fill_found(res, {key.key, *similar->entry, true, similar->tier, false, false, extra}, f.sse,
+                   f.elapsed_ms());
+        return channel->reply(std::move(res));
+      }
+      if (similar) miss = near_miss_members(similar->result);
+    }
+    start_planning(f, channel, std::move(key), std::move(request),
+                   found.hit() ? found.entry : nullptr, found.tier, std::move(miss));
+  });
+}
+
+// Whether a miss of `ns` is to be looked up among similar goals before it
+// is planned (not in shadow mode: that lane's flights compare instead).
+bool serves_similar(const NearMiss* near_miss, std::string_view ns) {
+  const NearMissLane* lane = near_miss != nullptr ? near_miss->lane(ns) : nullptr;
+  return lane != nullptr && lane->policy.similar() && !lane->policy.similar_shadow;
+}
+
+// The similar-goal step of a miss whose lane does not use the shared tier,
+// on the I/O thread: true when a neighbour's plan answered; otherwise *miss
+// gets what the lookup reports.
+bool answered_by_similar(const PlanHandlers& h, Call& call, const PlanKey& key,
+                         std::optional<double> min_score, bool sse, int64_t elapsed_ms,
+                         std::string* miss) {
+  const GetOptions get{.local_only = h.shared_calls != nullptr};
+  const std::optional<SimilarFind> similar = h.near_miss->find_similar(h.cache, key, min_score, get);
+  if (similar && similar->served()) {
+    const std::string extra = similar_hit_members(*similar);
+    answer_found(call, {key.key, *similar->entry, true, similar->tier, false, false, extra}, sse,
+                 elapsed_ms);
+    return true;
+  }
+  if (similar) *miss = near_miss_members(similar->result);
+  return false;
 }
 
 }  // namespace
@@ -163,16 +274,18 @@ void handle_read_through(const PlanHandlers& h, Call& call) {
   json body;
   auto key = read_plan_key(h.keys, call, &body);
   if (!key) return;
+  auto min_score = similar_min_score(h.near_miss, key->key.ns(), body, call.query);
+  if (!min_score.is_ok()) return reply_error(call.res, min_score.status());
   const Clock& clock = h.cache.clock();
   const int64_t start_ns = clock.monotonic_ns();
   const bool sse = wants_event_stream(call.req);
   Planning* planning = h.planning;
   Lookup found;
+  const GetOptions local_get{.allow_stale = true, .local_only = h.shared_calls != nullptr};
   if (h.cache_enabled) {
     // Local tiers only on the I/O thread: a miss reaches the shared tier in
     // the flight's re-check (a pool thread), or below when nothing plans.
-    found = h.cache.get(key->key, GetOptions{.allow_stale = true,
-                                             .local_only = h.shared_calls != nullptr});
+    found = h.cache.get(key->key, local_get);
   }
   if (h.cache_enabled && !found.shared_unasked) log_lookup(h.access_log, key->key, found);
   const auto elapsed_ms = [&clock, start_ns] {
@@ -188,7 +301,8 @@ void handle_read_through(const PlanHandlers& h, Call& call) {
         planning->refresh(key->key, std::move(request).value());
       }
     }
-    return answer_found(call, {key->key, *found.entry, true, found.tier, false, false}, sse,
+    const std::string extra = exact_hit_members(h.near_miss, ns);
+    return answer_found(call, {key->key, *found.entry, true, found.tier, false, false, extra}, sse,
                         elapsed_ms());
   }
   if (planning->planner_for(ns) == nullptr) {
@@ -203,24 +317,17 @@ void handle_read_through(const PlanHandlers& h, Call& call) {
     return answer_found(call, {key->key, *found.entry, true, found.tier, true, false}, sse,
                         elapsed_ms());
   }
-
-  std::shared_ptr<ReplyChannel> channel = call.defer();
-  if (sse) {
-    HttpResponse head;
-    start_event_stream(head);
-    head.body() = std::string(kEventLookup) + std::string(kEventPlanning);
-    channel->open_stream(std::move(head), h.sse_heartbeat, std::string(kHeartbeat));
+  const Flow flow{&h.cache, planning, h.near_miss, h.access_log, h.sse_heartbeat, sse, elapsed_ms};
+  std::string miss;
+  if (h.cache_enabled && !found.hit() && serves_similar(h.near_miss, ns)) {
+    if (found.shared_unasked) {
+      return plan_after_shared_lookup(flow, *h.shared_calls, call.defer(), std::move(key).value(),
+                                      std::move(request).value(), *min_score);
+    }
+    if (answered_by_similar(h, call, *key, *min_score, sse, elapsed_ms(), &miss)) return;
   }
-  EntryPtr stale = found.hit() ? found.entry : nullptr;
-  planning->plan(key->key, std::move(request).value(), std::move(stale),
-                 [channel, k = key->key, stale_tier = found.tier, sse, elapsed_ms,
-                  log = h.access_log](PlanOutcome o) {
-                   // What the simulator needs of a miss: the plan's size and cost.
-                   if (log != nullptr && o.entry != nullptr && !o.cached && !o.coalesced) {
-                     log->record_put(k, o.entry->value->size(), o.entry->meta.compute_ms);
-                   }
-                   deliver(*channel, k, o, stale_tier, sse, elapsed_ms());
-                 });
+  start_planning(flow, call.defer(), std::move(key).value(), std::move(request).value(),
+                 found.hit() ? found.entry : nullptr, found.tier, std::move(miss));
 }
 
 }  // namespace plancache::internal

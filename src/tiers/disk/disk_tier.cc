@@ -280,6 +280,9 @@ Status DiskTier::remove_locked(std::string_view encoded_key,
   }
   PLANCACHE_RETURN_IF_ERROR(write(&batch, sync));
   if (meta) apply_counts(ns, -1, -static_cast<int64_t>(meta->charge));
+  if (cause == RemovalCause::kSize) {
+    if (std::shared_ptr<NsState> state = find_ns(ns)) ++state->evictions;
+  }
   count_removal(cause);
   return Status::ok();
 }
@@ -434,7 +437,8 @@ TierStats DiskTier::stats() const {
     NamespaceCounters c{.entries = state->entries.load(),
                         .bytes = state->bytes.load(),
                         .hits = state->hits.load(),
-                        .misses = state->misses.load()};
+                        .misses = state->misses.load(),
+                        .evictions = state->evictions.load()};
     if (c.entries == 0 && (!kept(ns) || (c.hits == 0 && c.misses == 0))) continue;
     s.namespaces.emplace(ns, c);
   }

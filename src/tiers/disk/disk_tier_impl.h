@@ -103,6 +103,7 @@ class DiskTier final : public Tier {
     std::atomic<uint64_t> bytes{0};
     std::atomic<uint64_t> hits{0};
     std::atomic<uint64_t> misses{0};
+    std::atomic<uint64_t> evictions{0};
   };
 
   explicit DiskTier(DiskTierOptions options);

@@ -16,6 +16,10 @@
 // them (so payloads are also freed outside the lock). A listener that throws
 // is counted in stats().errors and does not stop the others.
 //
+// Auto-sizing (limit_bytes): a byte limit below the configured bound, split
+// over the shards like the bound; each shard's policy evicts down to it at
+// once and keeps to it on every put, until the limit is lifted (0).
+//
 // Bulk operations (invalidate, evict_fraction, purge_expired, list) lock one
 // shard at a time; purge_expired holds a lock for at most kPurgeBatch
 // removals. list keeps a bounded max-heap across shards (the `limit`
@@ -163,6 +167,21 @@ Result<uint64_t> MemoryTier::evict_fraction(double fraction) {
     notify(removed);
   }
   drop_empty_namespaces();
+  return total;
+}
+
+uint64_t MemoryTier::limit_bytes(uint64_t max_bytes) {
+  const auto n = static_cast<uint32_t>(shards_.size());
+  uint64_t total = 0;
+  RemovedEntries removed;
+  for (uint32_t i = 0; i < n; ++i) {
+    // bound(0) = kUnbounded: no limit. A shard's share is at least 1 byte,
+    // so a limit smaller than the shard count still bounds every shard.
+    const uint64_t share = std::max<uint64_t>(1, bound(max_bytes, n, i));
+    total += shards_[i]->set_byte_limit(share, &removed);
+    notify(removed);
+  }
+  if (total != 0) drop_empty_namespaces();
   return total;
 }
 

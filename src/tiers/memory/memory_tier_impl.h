@@ -40,6 +40,8 @@ class MemoryTier final : public Tier {
   Result<uint64_t> invalidate(const Selector& selector) override;
   Result<uint64_t> evict_fraction(double fraction) override;
   uint64_t purge_expired() override;
+  // Splits `max_bytes` over the shards as the configured bound is split.
+  uint64_t limit_bytes(uint64_t max_bytes) override;
   TierStats stats() const override;
   // Visits every shard under its lock in turn (not atomic across shards).
   Result<std::vector<ListedEntry>> list(const Selector& selector, size_t limit) override;

@@ -166,6 +166,7 @@ struct NsState {
   uint64_t bytes = 0;
   uint64_t hits = 0;
   uint64_t misses = 0;
+  uint64_t evictions = 0;
   NamespaceList nodes;
 };
 

@@ -141,6 +141,7 @@ bool Shard::kept(std::string_view ns) const {
 }
 
 void Shard::evict(Node* node) {
+  ++node->ns->evictions;
   evicted_->push_back(RemovedEntry{unlink(node), RemovalCause::kSize});
   ++evictions_;
 }
@@ -324,6 +325,16 @@ uint64_t Shard::evict_fraction(double fraction, FractionCarry* carry, RemovedEnt
   return count;
 }
 
+uint64_t Shard::set_byte_limit(uint64_t limit, RemovedEntries* removed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  policy_->set_byte_limit(limit);
+  const uint64_t before = evictions_;
+  evicted_ = removed;
+  policy_->evict_to_fit(*this);
+  evicted_ = nullptr;
+  return evictions_ - before;
+}
+
 // --- listing ---------------------------------------------------------------------
 
 bool listed_before(const ListedEntry& a, const ListedEntry& b) {
@@ -369,6 +380,7 @@ void Shard::collect_stats(TierStats* stats) const {
     c.bytes += state->bytes;
     c.hits += state->hits;
     c.misses += state->misses;
+    c.evictions += state->evictions;
   }
 }
 

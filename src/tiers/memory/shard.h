@@ -100,6 +100,11 @@ class alignas(64) Shard final : private EvictionSink {
   // first (kInvalidated); `carry` spreads the rounding over the shards.
   uint64_t evict_fraction(double fraction, FractionCarry* carry, RemovedEntries* removed);
 
+  // Auto-sizing: bounds the shard's charged bytes to `limit` (kUnbounded =
+  // the budget alone) and evicts, in the policy's order, what no longer fits
+  // (kSize, into *removed); returns how many.
+  uint64_t set_byte_limit(uint64_t limit, RemovedEntries* removed);
+
   // Adds this shard's live entries matching `selector` to *heap, keeping
   // only the `limit` smallest keys in it. Removes nothing.
   // REQUIRES: validate_selector(selector) is OK; limit > 0.

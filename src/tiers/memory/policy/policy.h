@@ -65,12 +65,20 @@ class Policy {
   // Every node, the one the policy values least first.
   virtual std::vector<Node*> coldest_first() const = 0;
 
-  bool over_budget() const {
-    return entries_ > budget_.max_entries || bytes_ > budget_.max_bytes;
-  }
+  bool over_budget() const { return entries_ > budget_.max_entries || bytes_ > byte_limit(); }
   uint64_t entries() const { return entries_; }
   uint64_t bytes() const { return bytes_; }
   const Budget& budget() const { return budget_; }
+
+  // Auto-sizing (Tier::limit_bytes): a byte bound below the budget's, in
+  // force until changed; kUnbounded = none. over_budget() honours it, so
+  // evict_to_fit() brings the shard under it by the policy's own order. The
+  // budget, and what is derived from it (region sizes, the largest entry a
+  // put may store), does not change. Default: kUnbounded.
+  void set_byte_limit(uint64_t limit) { byte_limit_ = limit; }
+  uint64_t byte_limit() const {
+    return byte_limit_ < budget_.max_bytes ? byte_limit_ : budget_.max_bytes;
+  }
 
  protected:
   // Appends `node` at the most-recent end of `list` and stamps it with the
@@ -104,6 +112,7 @@ class Policy {
 
  private:
   Budget budget_;
+  uint64_t byte_limit_ = kUnbounded;
   uint64_t entries_ = 0;
   uint64_t bytes_ = 0;
   uint64_t moves_ = 0;  // nodes pushed onto a list so far
