@@ -164,10 +164,10 @@ Status set_planner_cmd(LaneTable& t, const toml::node& n) {
   return Status::ok();
 }
 
-// key_ignored_fields = ["request_id", ...]: member names, none empty.
-Status set_key_ignored_fields(LaneTable& t, const toml::node& n) {
+// An array of object member names, none empty (`what` names them).
+Result<std::vector<std::string>> member_names(const toml::node& n, const char* what) {
   const auto* array = n.as_array();
-  if (array == nullptr) return expected("an array of member names", n);
+  if (array == nullptr) return expected(std::string("an array of ") + what, n);
   std::vector<std::string> fields;
   for (const toml::node& item : *array) {
     const auto* s = item.as_string();
@@ -175,7 +175,14 @@ Status set_key_ignored_fields(LaneTable& t, const toml::node& n) {
     if (s->get().empty()) return Status::invalid_argument("empty member name in the array");
     fields.push_back(s->get());
   }
-  t.policy.keys.ignored_fields = std::move(fields);
+  return fields;
+}
+
+// key_ignored_fields = ["request_id", ...]: member names, none empty.
+Status set_key_ignored_fields(LaneTable& t, const toml::node& n) {
+  auto fields = member_names(n, "member names");
+  if (!fields.is_ok()) return fields.status();
+  t.policy.keys.ignored_fields = std::move(fields).value();
   return Status::ok();
 }
 
@@ -246,16 +253,9 @@ Status set_similar_goal_min_score(LaneTable& t, const toml::node& n) {
 }
 
 Status set_similar_hard_fields(LaneTable& t, const toml::node& n) {
-  const auto* array = n.as_array();
-  if (array == nullptr) return expected("an array of context member names", n);
-  std::vector<std::string> fields;
-  for (const toml::node& item : *array) {
-    const auto* s = item.as_string();
-    if (s == nullptr) return expected("a member name (a string) in the array", item);
-    if (s->get().empty()) return Status::invalid_argument("empty member name in the array");
-    fields.push_back(s->get());
-  }
-  t.policy.near_miss.similar_hard_fields = std::move(fields);
+  auto fields = member_names(n, "context member names");
+  if (!fields.is_ok()) return fields.status();
+  t.policy.near_miss.similar_hard_fields = std::move(fields).value();
   return Status::ok();
 }
 
