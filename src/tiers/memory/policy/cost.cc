@@ -128,15 +128,8 @@ CostPolicy::CostPolicy(Budget budget, const TinyLfuConfig& config)
       sketch_(budget.max_entries == kUnbounded ? kUnboundedSketchStart : budget.max_entries),
       model_(budget),
       window_share_(std::clamp(config.initial_window, kMinWindowShare, kMaxWindowShare)),
-      random_state_(config.seed | 1) {
-  if (config.adaptive_window) {
-    tuner_ = std::make_unique<WindowTuner>(budget, [config](Budget mini, double share) {
-      TinyLfuConfig fixed = config;
-      fixed.initial_window = share;
-      fixed.adaptive_window = false;
-      return std::make_unique<CostPolicy>(mini, fixed);
-    });
-  }
+      random_state_(config.seed | 1),
+      tuner_(make_window_tuner<CostPolicy>(budget, config)) {
   resize_window(0);
 }
 

@@ -117,9 +117,9 @@ class CostPolicy final : public Policy {
   // it may evict older entries for it, not it first.
   Node* fresh_ = nullptr;
 
-  std::unique_ptr<WindowTuner> tuner_;  // null: a fixed window
 
   uint64_t random_state_;
+  std::unique_ptr<WindowTuner> tuner_;  // null: a fixed window
 };
 
 // GreedyDual-Size-Frequency (Cherkasova 1998) alone, frequency from a

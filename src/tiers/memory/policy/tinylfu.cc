@@ -90,15 +90,8 @@ TinyLfuPolicy::TinyLfuPolicy(Budget budget, const TinyLfuConfig& config)
       config_(config),
       sketch_(budget.max_entries == kUnbounded ? kUnboundedSketchStart : budget.max_entries),
       window_share_(std::clamp(config.initial_window, kMinWindowShare, kMaxWindowShare)),
-      random_state_(config.seed | 1) {
-  if (config.adaptive_window) {
-    tuner_ = std::make_unique<WindowTuner>(budget, [config](Budget mini, double share) {
-      TinyLfuConfig fixed = config;
-      fixed.initial_window = share;
-      fixed.adaptive_window = false;
-      return std::make_unique<TinyLfuPolicy>(mini, fixed);
-    });
-  }
+      random_state_(config.seed | 1),
+      tuner_(make_window_tuner<TinyLfuPolicy>(budget, config)) {
   resize_window(0);
 }
 

@@ -77,9 +77,9 @@ class TinyLfuPolicy final : public Policy {
   Amount window_limit_;
   Amount protected_limit_;
   double window_share_;   // current window share of the budget, 0.01..1
-  std::unique_ptr<WindowTuner> tuner_;  // null: a fixed window
 
   uint64_t random_state_;
+  std::unique_ptr<WindowTuner> tuner_;  // null: a fixed window
 };
 
 }  // namespace plancache::internal

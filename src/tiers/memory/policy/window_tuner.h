@@ -78,4 +78,18 @@ class WindowTuner {
   Tally wins_[kMinis][kMinis] = {};   // decayed: requests i hit and j missed
 };
 
+// The tuner of a policy of type P (constructible from (Budget, const
+// TinyLfuConfig&)): its miniatures are P with a fixed window. Null when
+// `config` asks for a fixed window.
+template <typename P>
+std::unique_ptr<WindowTuner> make_window_tuner(Budget budget, const TinyLfuConfig& config) {
+  if (!config.adaptive_window) return nullptr;
+  return std::make_unique<WindowTuner>(budget, [config](Budget mini, double share) {
+    TinyLfuConfig fixed = config;
+    fixed.initial_window = share;
+    fixed.adaptive_window = false;
+    return std::make_unique<P>(mini, fixed);
+  });
+}
+
 }  // namespace plancache::internal
