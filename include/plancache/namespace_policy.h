@@ -92,10 +92,20 @@ struct NearMissPolicy {
   // plan; compute as usual and count whether the neighbour's plan would have
   // been right. Default: false.
   bool similar_shadow = false;
+  // Predictive pre-computation: from the lane's recent requests, plans
+  // likely to be asked soon (recurring ones about to expire, missing members
+  // of a context family) are computed in the background, on free planner
+  // threads only (docs/http_api.md, "Predictive pre-computation").
+  // Default: false.
+  bool predict = false;
+  // ... those whose confidence is at least this, in [0, 1]. Default: 0.8.
+  double predict_min_confidence = 0.8;
+  // ... at most this many at once, at least 1. Default: 4.
+  uint32_t predict_max_runs = 4;
 
   bool similar() const { return similar_goal_min_score.has_value(); }
   // Whether the lane keeps a neighbour index at all.
-  bool enabled() const { return incremental || similar(); }
+  bool enabled() const { return incremental || similar() || predict; }
 };
 
 // A lane's policy: what holds for the whole lane, then one part per layer;

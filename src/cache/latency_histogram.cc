@@ -31,33 +31,41 @@ void LatencyHistogram::record(int64_t nanos) {
   }
 }
 
-LatencySummary LatencyHistogram::summary() const {
-  LatencySummary out;
-  std::array<uint64_t, kBuckets> snapshot;
-  uint64_t total = 0;
-  for (size_t i = 0; i < snapshot.size(); ++i) {
-    snapshot[i] = counts_[i].load(std::memory_order_relaxed);
-    total += snapshot[i];
+LatencyHistogram::Snapshot LatencyHistogram::snapshot() const {
+  Snapshot s;
+  for (size_t i = 0; i < s.counts.size(); ++i) {
+    s.counts[i] = counts_[i].load(std::memory_order_relaxed);
+    s.total += s.counts[i];
   }
-  out.count = total;
-  out.sum_us = static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1000.0;
-  const uint64_t max_ns = max_ns_.load(std::memory_order_relaxed);
-  out.max_us = static_cast<double>(max_ns) / 1000.0;
-  if (total == 0) return out;
-  auto percentile = [&](double q) {
-    const auto rank = static_cast<uint64_t>(q * static_cast<double>(total - 1)) + 1;
-    uint64_t seen = 0;
-    for (size_t i = 0; i < snapshot.size(); ++i) {
-      seen += snapshot[i];
-      if (seen >= rank) {
-        const uint64_t upper = bucket_upper_ns(static_cast<int>(i));
-        return static_cast<double>(std::min(upper, max_ns)) / 1000.0;
-      }
+  s.max_ns = max_ns_.load(std::memory_order_relaxed);
+  return s;
+}
+
+double LatencyHistogram::percentile_of(const Snapshot& s, double q) {
+  if (s.total == 0) return 0;
+  const double clamped = std::clamp(q, 0.0, 1.0);
+  const auto rank = static_cast<uint64_t>(clamped * static_cast<double>(s.total - 1)) + 1;
+  uint64_t seen = 0;
+  for (size_t i = 0; i < s.counts.size(); ++i) {
+    seen += s.counts[i];
+    if (seen >= rank) {
+      const uint64_t upper = bucket_upper_ns(static_cast<int>(i));
+      return static_cast<double>(std::min(upper, s.max_ns)) / 1000.0;
     }
-    return out.max_us;
-  };
-  out.p50_us = percentile(0.50);
-  out.p99_us = percentile(0.99);
+  }
+  return static_cast<double>(s.max_ns) / 1000.0;
+}
+
+double LatencyHistogram::percentile_us(double q) const { return percentile_of(snapshot(), q); }
+
+LatencySummary LatencyHistogram::summary() const {
+  const Snapshot s = snapshot();
+  LatencySummary out;
+  out.count = s.total;
+  out.sum_us = static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1000.0;
+  out.max_us = static_cast<double>(s.max_ns) / 1000.0;
+  out.p50_us = percentile_of(s, 0.50);
+  out.p99_us = percentile_of(s, 0.99);
   return out;
 }
 

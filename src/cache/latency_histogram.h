@@ -23,6 +23,9 @@ class LatencyHistogram {
  public:
   void record(int64_t nanos);
   LatencySummary summary() const;
+  // The q-quantile (q in [0, 1]; 0.999 = p99.9) in microseconds, by the same
+  // rule as summary()'s p50 / p99; 0 when nothing was recorded.
+  double percentile_us(double q) const;
 
  private:
   static constexpr int kSubBits = 3;
@@ -30,6 +33,14 @@ class LatencyHistogram {
   static constexpr int kBuckets = (kMaxExponent + 1) << kSubBits;
   static int bucket_of(uint64_t nanos);
   static uint64_t bucket_upper_ns(int bucket);
+
+  struct Snapshot {
+    std::array<uint64_t, kBuckets> counts;
+    uint64_t total = 0;
+    uint64_t max_ns = 0;
+  };
+  Snapshot snapshot() const;
+  static double percentile_of(const Snapshot& s, double q);
 
   std::array<std::atomic<uint64_t>, kBuckets> counts_{};
   std::atomic<uint64_t> sum_ns_{0};

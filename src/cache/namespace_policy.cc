@@ -36,6 +36,12 @@ Status validate_near_miss(const std::string& where, const NearMissPolicy& p) {
   for (const std::string& field : p.similar_hard_fields) {
     if (field.empty()) return Status::invalid_argument(where + "empty name in similar_hard_fields");
   }
+  if (!(p.predict_min_confidence >= 0.0 && p.predict_min_confidence <= 1.0)) {
+    return Status::invalid_argument(where + "predict_min_confidence must be in [0, 1]");
+  }
+  if (p.predict_max_runs < 1) {
+    return Status::invalid_argument(where + "predict_max_runs must be at least 1");
+  }
   return Status::ok();
 }
 

@@ -142,22 +142,24 @@ ReadThroughOutcome ReadThroughEngine::join_and_wait(const CacheKey& key,
   return std::move(*waiter->outcome);
 }
 
-void ReadThroughEngine::refresh(const CacheKey& key, ComputeFn compute) {
+bool ReadThroughEngine::refresh(const CacheKey& key, ComputeFn compute, Completion done) {
   std::unique_lock lock(mu_);
-  if (stopping_ || flights_.count(key.encoded()) != 0) return;  // one run per key
+  if (stopping_ || flights_.count(key.encoded()) != 0) return false;  // one run per key
   if (background_running_ >= options_.max_background_refreshes) {
     refreshes_skipped_.fetch_add(1, std::memory_order_relaxed);
-    return;
+    return false;
   }
   ++background_running_;
   refreshes_.fetch_add(1, std::memory_order_relaxed);
   auto flight = std::make_shared<Flight>();
   flight->background = true;
   flight->started_ms = clock_.now_ms();
+  if (done) flight->waiters.push_back(Waiter{std::move(done), nullptr, 0});
   flights_.emplace(key.encoded(), flight);
   ++jobs_;
   lock.unlock();
   launch(key, std::move(compute), std::move(flight));
+  return true;
 }
 
 void ReadThroughEngine::launch(const CacheKey& key, ComputeFn compute,

@@ -179,7 +179,9 @@ class ReadThroughEngine {
   bool note_hit(const CacheKey& key, const Entry& entry);
   // Starts a background refresh of `key` (a flight with no caller) unless
   // one runs for the key or too many run. A foreground miss joins it.
-  void refresh(const CacheKey& key, ComputeFn compute);
+  // Returns whether it started; then `done` (when given) runs once with the
+  // flight's outcome, told coalesced as every waiter of a refresh is.
+  bool refresh(const CacheKey& key, ComputeFn compute, Completion done = nullptr);
 
   // External flights. join_external: as join(), for a caller that computes
   // itself: when it leads, `done` gets a lease token (valid `lease_ms`,
@@ -225,7 +227,7 @@ class ReadThroughEngine {
     int64_t lease_ms = 0;
   };
   struct Flight {
-    std::vector<Waiter> waiters;  // the leader's first, when not background
+    std::vector<Waiter> waiters;  // the leader's first (a refresh: its starter's, if any)
     EntryPtr stale;                   // fallback for stale-if-error
     bool background = false;
     int64_t started_ms = 0;           // Clock::now_ms when the flight began

@@ -66,6 +66,7 @@ int parse_and_run(const std::vector<std::string>& args, const CliIo& io) {
       add_serve_command(app),      add_stats_command(app), add_get_command(app),
       add_put_command(app),        add_invalidate_command(app), add_clear_command(app),
       add_checkpoint_command(app), add_warm_command(app), add_simulate_command(app),
+      add_bench_command(app),      add_events_command(app),
   };
 
   if (Status s = check_command_name(args, commands); !s.is_ok()) {

@@ -1,10 +1,13 @@
 #include "cli/command_support.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <sstream>
 
@@ -44,12 +47,20 @@ Result<Client> Client::create(const ClientFlags& flags, const EnvLookup& env) {
 
 HttpRequest Client::make_request(HttpMethod method, std::string path,
                             const nlohmann::json& body) const {
+  return raw_request(method, std::move(path), body.is_null() ? std::string() : body.dump());
+}
+
+HttpRequest Client::raw_request(HttpMethod method, std::string path, std::string body) const {
   HttpRequest request;
   request.method = method;
   request.path = std::move(path);
-  if (!body.is_null()) request.body = body.dump();
+  request.body = std::move(body);
   request.bearer_token = token_;
   return request;
+}
+
+bool stderr_is_terminal(const std::ostream& stream) {
+  return &stream == &std::cerr && ::isatty(STDERR_FILENO) == 1;
 }
 
 std::optional<Answer> Client::call(HttpMethod method, std::string path,

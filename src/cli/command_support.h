@@ -73,6 +73,10 @@ class Client {
 
   const ServerUrl& url() const { return http_.url(); }
 
+  // The request call() sends, its body already JSON text ("" = none), for
+  // a caller that sends it itself (`bench`: prebuilt bodies, no parsing).
+  HttpRequest raw_request(HttpMethod method, std::string path, std::string body) const;
+
  private:
   Client(HttpClient http, std::string token) : http_(std::move(http)), token_(std::move(token)) {}
 
@@ -86,6 +90,10 @@ class Client {
 // Prints a non-2xx answer as "error: <code>: <message>" (or the HTTP status
 // and body when the body is not the §3 error shape). Returns kExitFailure.
 int report_server_error(const Answer& answer, std::ostream& err);
+
+// true when `stream` is the process's std::cerr and that is a terminal
+// (tests pass string streams): where progress bars are drawn.
+bool stderr_is_terminal(const std::ostream& stream);
 
 // Prints a usage error for command `cmd` and returns kExitUsage.
 int usage_error(std::ostream& err, std::string_view cmd, std::string_view problem);

@@ -20,6 +20,7 @@
 #include "server/config_namespaces.h"
 #include "server/namespace_report.h"
 #include "server/planner_setup.h"
+#include "server/publishing_cache.h"
 
 namespace plancache::internal {
 namespace {
@@ -125,16 +126,17 @@ Result<std::unique_ptr<Tier>> open_shared_tier(const server::ServerConfig& confi
 }
 
 // The Cache: L1 (one memory lane per configured namespace, each also put in
-// *l1_lanes for the memory watchdog), then L2, then the shared tier.
+// *l1_lanes for the memory watchdog), then L2, then the shared tier, behind
+// the PublishingCache that tells `events` of every put.
 Result<std::unique_ptr<Cache>> make_cache(const server::ServerConfig& config,
                                           std::shared_ptr<const NamespacePolicies> policies,
                                           std::vector<PressureLane>* l1_lanes,
-                                          NearMiss& near_miss) {
+                                          EventBus& events) {
   std::shared_ptr<Clock> clock = config.clock ? config.clock : system_clock();
   MemoryTierOptions l1;
   l1.clock = clock;
-  // Removals keep the near-miss indexes in step (none to keep: no listener).
-  if (near_miss.any()) l1.removal_listener = near_miss.removal_listener();
+  // The one listener: the near-miss indexes' upkeep and the event stream.
+  l1.removal_listener = events.removal_listener();
   SubTierFactory lane_factory = [l1_lanes, make = memory_sub_tier_factory(std::move(l1))](
                                     const std::string& ns, const NamespacePolicy& policy) {
     auto tier = make(ns, policy);
@@ -145,21 +147,39 @@ Result<std::unique_ptr<Cache>> make_cache(const server::ServerConfig& config,
   if (!lanes.is_ok()) return lanes.status();
   CacheOptions options;
   options.tiers.push_back(std::move(lanes).value());
+  std::vector<TierKind> kinds = {TierKind::kMemory};
   if (!config.data_dir.empty()) {
     auto disk = open_disk_tier(config, clock, policies);
     if (!disk.is_ok()) return disk.status();
     options.tiers.push_back(std::move(disk).value());
+    kinds.push_back(TierKind::kDisk);
   }
   if (!config.redis_url.empty()) {
     auto shared = open_shared_tier(config, clock, policies);
     if (!shared.is_ok()) return shared.status();
     options.tiers.push_back(std::move(shared).value());
+    kinds.push_back(TierKind::kShared);
   }
   options.default_ttl_ms = policies->get(kDefaultNamespace).default_ttl_ms;
   options.clock = std::move(clock);
   options.policies = std::move(policies);
   options.max_value_bytes = config.max_plan_bytes;
-  return new_cache(std::move(options));
+  std::shared_ptr<const NamespacePolicies> lane_policies = options.policies;
+  auto cache = new_cache(std::move(options));
+  if (!cache.is_ok()) return cache.status();
+  return std::unique_ptr<Cache>(std::make_unique<PublishingCache>(
+      std::move(cache).value(), events, std::move(lane_policies), std::move(kinds)));
+}
+
+// The event bus; the near-miss indexes (when a lane has them) hear of L1's
+// removals through it.
+std::unique_ptr<EventBus> make_events(const server::ServerConfig& config, NearMiss& near_miss) {
+  EventBusOptions options;
+  options.subscriber_buffer = config.events_buffer;
+  options.heartbeat = std::chrono::milliseconds(config.sse_heartbeat_ms);
+  options.clock = config.clock ? config.clock : system_clock();
+  if (near_miss.any()) options.removal_sinks.push_back(near_miss.removal_listener());
+  return std::make_unique<EventBus>(std::move(options));
 }
 
 // The stats ring, its first snapshot taken; the timer started.
@@ -178,6 +198,22 @@ std::unique_ptr<StatsHistory> make_stats_history(const server::ServerConfig& con
   history->record();
   history->start();
   return history;
+}
+
+// Predictive pre-computation over the lanes with predict = true, its timer
+// started; null when there is none.
+std::unique_ptr<Predictions> make_predictions(const server::ServerConfig& config,
+                                              Runtime& runtime) {
+  bool any = false;
+  for (const auto& [ns, lane] : runtime.near_miss->lanes()) any = any || lane->policy.predict;
+  if (!any) return nullptr;
+  PredictionsOptions options;
+  options.interval = std::chrono::seconds(config.predict_interval_s);
+  options.predictor.horizon_ms = 2 * int64_t{config.predict_interval_s} * 1000;
+  auto predictions = std::make_unique<Predictions>(*runtime.near_miss, *runtime.planning,
+                                                   *runtime.cache, runtime.keys, options);
+  predictions->start();
+  return predictions;
 }
 
 // The memory-pressure watchdog over the L1 lanes, started; null when off.
@@ -215,7 +251,8 @@ Result<Runtime> compose(const server::ServerConfig& config) {
   runtime.keys = LaneKeys(*keys, **policies);
   std::vector<PressureLane> l1_lanes;
   runtime.near_miss = std::make_unique<NearMiss>(*runtime.policies);
-  auto cache = make_cache(config, runtime.policies, &l1_lanes, *runtime.near_miss);
+  runtime.events = make_events(config, *runtime.near_miss);
+  auto cache = make_cache(config, runtime.policies, &l1_lanes, *runtime.events);
   if (!cache.is_ok()) return cache.status();
   runtime.cache = std::move(cache).value();
   auto watchdog = make_memory_watchdog(config, std::move(l1_lanes));
@@ -227,10 +264,12 @@ Result<Runtime> compose(const server::ServerConfig& config) {
   // Planning reads the lane policies from the config: hand it the resolved ones.
   server::ServerConfig resolved = config;
   resolved.namespaces = runtime.policies;
-  auto planning = make_planning(resolved, *runtime.cache, runtime.near_miss.get());
+  auto planning =
+      make_planning(resolved, *runtime.cache, runtime.near_miss.get(), runtime.events.get());
   if (!planning.is_ok()) return planning.status();
   runtime.planning = std::move(planning).value();
   runtime.leases = std::make_unique<PlanLeases>(runtime.planning->engine(), runtime.cache->clock());
+  runtime.predictions = make_predictions(config, runtime);
   runtime.stats_history = make_stats_history(config, runtime);
   if (!config.access_log.empty()) {
     auto log = AccessLog::open({.path = config.access_log,

@@ -21,11 +21,13 @@
 #include "plancache/namespace_policy.h"
 #include "plancache/status.h"
 #include "server/config.h"
+#include "server/event_bus.h"
 #include "server/access_log.h"
 #include "server/memory_watchdog.h"
 #include "server/near_miss.h"
 #include "server/plan_leases.h"
 #include "server/planning.h"
+#include "server/predictions.h"
 #include "server/stats_history.h"
 
 namespace plancache::internal {
@@ -37,10 +39,15 @@ struct Runtime {
   // Each lane's key builder: the server-wide hash and ignored fields, with
   // the lane's key rules (NamespacePolicy::keys).
   LaneKeys keys;
+  // GET /v1/events' bus and L1's one removal listener (the near-miss
+  // indexes hear of removals through it). Never null. First: L1, the
+  // cache and planning publish into it, so it outlives them.
+  std::unique_ptr<EventBus> events;
   // Near-miss reuse: a neighbour index per lane that enables it. Never
   // null. Declared before `cache`: L1's removal listener points at it.
   std::unique_ptr<NearMiss> near_miss;
-  std::unique_ptr<Cache> cache;  // never null
+  // Never null: a PublishingCache (put events) over the tiers.
+  std::unique_ptr<Cache> cache;
   // The memory-pressure watchdog over the L1 lanes, its thread running;
   // null with --memory-source off. Declared after `cache`: stopped before
   // the lanes it sizes go.
@@ -56,6 +63,9 @@ struct Runtime {
   // POST /v1/plans/lease's waiting room, over planning's engine. Never
   // null. Declared after `planning`: destroyed first.
   std::unique_ptr<PlanLeases> leases;
+  // Predictive pre-computation, its timer thread running; null when no
+  // lane has predict = true. Declared after `planning`: stopped first.
+  std::unique_ptr<Predictions> predictions;
   // GET /v1/stats/history's ring of snapshots, with its timer thread
   // (one snapshot taken at start). Never null. Declared after `planning`
   // and `cache`: stopped before what it reads goes.

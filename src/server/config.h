@@ -7,7 +7,10 @@
 //   3. the seed designs' variables of SPEC §1: PLAN_CACHE_TTL (seconds),
 //      PLAN_CACHE_MAXSIZE (L1 entries), PLAN_CACHE_MIN_GEN_TIME (seconds,
 //      decimals allowed), PLAN_CACHE_REDIS_ENABLED + REDIS_URL,
-//      PLAN_CACHE_ENABLED;
+//      PLAN_CACHE_ENABLED; and the playbook planner's RUSTLE_CACHE_ENABLED,
+//      RUSTLE_CACHE_DIR (data_dir), RUSTLE_REDIS_URL, RUSTLE_CACHE_SIZE_MB
+//      (l1_max_bytes in MiB). Where a PLAN_CACHE_* and a RUSTLE_* variable
+//      give one setting different values, resolution fails naming both;
 //   4. the TOML file named by --config / PLANCACHE_CONFIG: flat keys named
 //      after the flags, snake_case or kebab-case ("l1_max_entries"), and
 //      [namespaces.<name>] tables, one policy per namespace ("lane"; see
@@ -112,9 +115,16 @@ struct ServerConfig {
   // Background refreshes (refresh-ahead, stale-while-revalidate) at once;
   // more are skipped. Default: 2.
   uint32_t max_background_refreshes = 2;
-  // Heartbeat comment interval of an SSE answer while a plan is computed.
-  // Default: 15 s.
+  // Seconds between two passes of the predictor over the lanes with
+  // predict = true (docs/http_api.md, "Predictive pre-computation").
+  // Default: 30.
+  uint32_t predict_interval_s = 30;
+  // Heartbeat comment interval of an SSE answer while a plan is computed,
+  // and of a silent event stream (GET /v1/events). Default: 15 s.
   uint32_t sse_heartbeat_ms = 15'000;
+  // Events a GET /v1/events subscriber may fall behind before it is
+  // dropped (docs/http_api.md, "GET /v1/events"). Default: 1024.
+  uint32_t events_buffer = 1024;
   // On SIGTERM, planner runs in progress get this long to finish; then they
   // are cancelled and their callers get 503. Default: 10 s.
   uint32_t stop_grace_ms = 10'000;
@@ -272,7 +282,9 @@ struct ServeFlags {
   std::optional<std::string> refresh_ahead_s;
   std::optional<std::string> refresh_ahead_min_hits;
   std::optional<std::string> max_background_refreshes;
+  std::optional<std::string> predict_interval_s;
   std::optional<std::string> sse_heartbeat_ms;
+  std::optional<std::string> events_buffer;
   std::optional<std::string> stop_grace_ms;
 };
 

@@ -266,6 +266,27 @@ Status set_similar_shadow(LaneTable& t, const toml::node& n) {
   return Status::ok();
 }
 
+Status set_predict(LaneTable& t, const toml::node& n) {
+  auto v = boolean(n);
+  if (!v.is_ok()) return v.status();
+  t.policy.near_miss.predict = *v;
+  return Status::ok();
+}
+
+Status set_predict_min_confidence(LaneTable& t, const toml::node& n) {
+  auto v = number(n, 0.0, 1.0);
+  if (!v.is_ok()) return v.status();
+  t.policy.near_miss.predict_min_confidence = *v;
+  return Status::ok();
+}
+
+Status set_predict_max_runs(LaneTable& t, const toml::node& n) {
+  const auto* i = n.as_integer();
+  if (i == nullptr || i->get() < 1 || i->get() > 1024) return expected("an integer in [1, 1024]", n);
+  t.policy.near_miss.predict_max_runs = static_cast<uint32_t>(i->get());
+  return Status::ok();
+}
+
 Status set_planner_incremental(LaneTable& t, const toml::node& n) {
   auto v = boolean(n);
   if (!v.is_ok()) return v.status();
@@ -278,7 +299,7 @@ struct NamespaceKey {
   Status (*apply)(LaneTable&, const toml::node&);
 };
 
-constexpr std::array<NamespaceKey, 21> kKeys = {{
+constexpr std::array<NamespaceKey, 24> kKeys = {{
     {"max_entries", &set_max_entries},
     {"max_bytes", &set_max_bytes},
     {"default_ttl_s", &set_default_ttl_s},
@@ -299,6 +320,9 @@ constexpr std::array<NamespaceKey, 21> kKeys = {{
     {"similar_goal_min_score", &set_similar_goal_min_score},
     {"similar_hard_fields", &set_similar_hard_fields},
     {"similar_shadow", &set_similar_shadow},
+    {"predict", &set_predict},
+    {"predict_min_confidence", &set_predict_min_confidence},
+    {"predict_max_runs", &set_predict_max_runs},
     {"planner_incremental", &set_planner_incremental},
 }};
 

@@ -99,6 +99,19 @@ class SessionReplyChannel final : public ReplyChannel {
       s->queue_chunk(std::move(d), true);
     });
   }
+  void limit_send_buffer(uint32_t bytes) override {
+    net::post(session_->stream_.get_executor(), [s = session_, bytes] {
+      beast::error_code ignored;  // a socket that refuses keeps its buffer
+      s->stream_.socket().set_option(
+          net::socket_base::send_buffer_size(static_cast<int>(bytes)), ignored);
+    });
+  }
+  void send_chunk(std::string data, std::function<void(bool)> done) override {
+    net::post(session_->stream_.get_executor(),
+              [s = session_, d = std::move(data), f = std::move(done)]() mutable {
+                s->queue_chunk(std::move(d), false, std::move(f));
+              });
+  }
 
  private:
   std::shared_ptr<HttpSession> session_;
@@ -260,12 +273,13 @@ void HttpSession::begin_stream(HttpResponse head, milliseconds heartbeat_interva
                                std::string heartbeat) {
   head.version(parser_->get().version());
   std::string first = std::move(head.body());
+  const bool handler_closes = !head.keep_alive();  // the handler said Connection: close
   streaming_ = std::make_unique<Streaming>(std::move(head));
-  streaming_->close_after = !keep_alive_after_answer();
+  streaming_->close_after = handler_closes || !keep_alive_after_answer();
   streaming_->head.keep_alive(!streaming_->close_after);
   streaming_->heartbeat_interval = heartbeat_interval;
   streaming_->heartbeat = std::move(heartbeat);
-  if (!first.empty()) streaming_->queued.push_back(std::move(first));
+  if (!first.empty()) streaming_->queued.push_back(Chunk{std::move(first), nullptr});
   streaming_->writing = true;
   stream_.expires_after(milliseconds(env_.limits.read_timeout_ms));
   http::async_write_header(stream_, streaming_->serializer,
@@ -275,9 +289,16 @@ void HttpSession::begin_stream(HttpResponse head, milliseconds heartbeat_interva
   if (heartbeat_interval.count() > 0) arm_heartbeat();
 }
 
-void HttpSession::queue_chunk(std::string data, bool last) {
-  if (!streaming_) return;  // the stream failed and was dropped
-  if (!data.empty()) streaming_->queued.push_back(std::move(data));
+void HttpSession::queue_chunk(std::string data, bool last, std::function<void(bool)> done) {
+  if (!streaming_) {  // the stream failed and was dropped
+    if (done) done(false);
+    return;
+  }
+  if (!data.empty()) {
+    streaming_->queued.push_back(Chunk{std::move(data), std::move(done)});
+  } else if (done) {
+    done(true);  // nothing to write
+  }
   streaming_->ending = streaming_->ending || last;
   pump_stream();
 }
@@ -293,7 +314,7 @@ void HttpSession::pump_stream() {
     s.queued.pop_front();
     s.writing = true;
     stream_.expires_after(milliseconds(env_.limits.read_timeout_ms));
-    return net::async_write(stream_, http::make_chunk(net::buffer(s.writing_chunk)), done);
+    return net::async_write(stream_, http::make_chunk(net::buffer(s.writing_chunk.data)), done);
   }
   if (s.ending) {
     s.writing = true;
@@ -305,9 +326,18 @@ void HttpSession::pump_stream() {
 
 void HttpSession::on_stream_write(beast::error_code ec) {
   streaming_->writing = false;
+  if (auto done = std::move(streaming_->writing_chunk.done)) {
+    streaming_->writing_chunk.done = nullptr;
+    done(!ec);
+  }
   if (ec || streaming_->last_sent) {
     const bool close_after = streaming_->close_after;
+    // Chunks that will never be written are told so.
+    std::deque<Chunk> unsent = std::move(streaming_->queued);
     streaming_.reset();
+    for (Chunk& chunk : unsent) {
+      if (chunk.done) chunk.done(false);
+    }
     if (heartbeat_timer_) heartbeat_timer_->cancel();
     return on_write(ec, close_after);
   }
@@ -321,7 +351,7 @@ void HttpSession::arm_heartbeat() {
     if (ec || !self->streaming_ || self->streaming_->ending) return;
     Streaming& s = *self->streaming_;
     // Only an otherwise silent stream needs a heartbeat.
-    if (!s.writing && s.queued.empty()) s.queued.push_back(s.heartbeat);
+    if (!s.writing && s.queued.empty()) s.queued.push_back(Chunk{s.heartbeat, nullptr});
     self->pump_stream();
     self->arm_heartbeat();
   });

@@ -22,6 +22,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -96,7 +97,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void finish_deferred(HttpResponse res);
   void begin_stream(HttpResponse head, std::chrono::milliseconds heartbeat_interval,
                     std::string heartbeat);
-  void queue_chunk(std::string data, bool last);
+  // `done` (may be empty) is told when the chunk is written or the stream
+  // failed (ReplyChannel::send_chunk).
+  void queue_chunk(std::string data, bool last, std::function<void(bool)> done = nullptr);
   void pump_stream();
   void on_stream_write(boost::beast::error_code ec);
   void arm_heartbeat();
@@ -132,13 +135,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   // A chunked (streamed) answer in progress: its head and serializer, the
   // chunks waiting to be written, the one being written (it must outlive
-  // the write), and the heartbeat timer.
+  // the write), and the heartbeat timer. A chunk's `done` is called once:
+  // after its write, or with false when the stream fails first.
+  struct Chunk {
+    std::string data;
+    std::function<void(bool)> done;
+  };
   struct Streaming {
     explicit Streaming(HttpResponse&& head);
     boost::beast::http::response<boost::beast::http::empty_body> head;
     boost::beast::http::response_serializer<boost::beast::http::empty_body> serializer{head};
-    std::deque<std::string> queued;
-    std::string writing_chunk;
+    std::deque<Chunk> queued;
+    Chunk writing_chunk;
     bool writing = false;   // a write is pending
     bool ending = false;    // end_stream() was called: last chunk after the queue
     bool last_sent = false; // the pending write is the last chunk

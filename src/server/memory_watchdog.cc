@@ -16,6 +16,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "server/event_bus.h"
+
 namespace plancache::internal {
 
 double MemoryPressureStats::shrink_factor() const {
@@ -104,6 +106,8 @@ uint64_t MemoryWatchdog::bound_of(const LaneState& lane, const MemoryReading& re
 }
 
 MemoryWatchdog::Freed MemoryWatchdog::evict_round(const MemoryReading& reading) {
+  // What leaves L1 here is reported as "pressure" on the event stream.
+  const ScopedEvictionCause pressure(EventCause::kPressure);
   Freed freed;
   for (LaneState& l : lanes_) {
     Tier& tier = *l.lane.tier;

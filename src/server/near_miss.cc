@@ -71,20 +71,44 @@ void NearMiss::stored(const PlanKey& key, int64_t compute_ms) {
   l->index.upsert(key.key.id(), key.normalized_goal, key.canonical_context, compute_ms);
 }
 
+void NearMiss::requested(const PlanKey& key, const Lookup& found, int64_t now_ms) const {
+  NearMissLane* l = lane(key.key.ns());
+  if (l == nullptr || !l->policy.predict || key.key.kind() != KeyKind::kPlan) return;
+  const Entry* hit = found.hit() ? found.entry.get() : nullptr;
+  const int64_t fresh_until = hit != nullptr ? hit->meta.fresh_until() : 0;
+  const int64_t ttl = fresh_until != 0 ? fresh_until - hit->meta.created_ms : 0;
+  l->history.record(key.key.id(), key.normalized_goal, key.canonical_context, now_ms, fresh_until,
+                    ttl);
+  if (l->ledger.on_request(key.key.id(), hit) == PredictionLedger::Event::kUsed) {
+    l->counters.predictions_used.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 RemovalListener NearMiss::removal_listener() {
-  return [this](const CacheKey& key, const EntryPtr&, RemovalCause cause) {
+  return [this](const CacheKey& key, const EntryPtr& entry, RemovalCause cause) {
     // A replacement keeps the key (its new value is upserted by the put).
     if (cause == RemovalCause::kReplaced || key.kind() != KeyKind::kPlan) return;
-    if (NearMissLane* l = lane(key.ns())) l->index.erase(key.id());
+    NearMissLane* l = lane(key.ns());
+    if (l == nullptr) return;
+    l->index.erase(key.id());
+    if (l->policy.predict && entry != nullptr &&
+        l->ledger.on_removal(key.id(), *entry, cause) == PredictionLedger::Event::kWasted) {
+      l->counters.predictions_wasted.fetch_add(1, std::memory_order_relaxed);
+    }
   };
 }
 
 void NearMiss::cleared(const std::optional<std::string>& ns) {
+  const auto clear = [](NearMissLane& l) {
+    l.index.clear();
+    l.history.clear();
+    l.ledger.clear();
+  };
   if (ns) {
-    if (NearMissLane* l = lane(*ns)) l->index.clear();
+    if (NearMissLane* l = lane(*ns)) clear(*l);
     return;
   }
-  for (const auto& [name, l] : lanes_) l->index.clear();
+  for (const auto& [name, l] : lanes_) clear(*l);
 }
 
 Lookup fetch_neighbour(Cache& cache, NearMissLane& lane, std::string_view key_hex,

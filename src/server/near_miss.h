@@ -38,6 +38,7 @@
 #include "plancache/key_builder.h"
 #include "plancache/namespace_policy.h"
 #include "plancache/tier.h"
+#include "server/predict_history.h"
 
 namespace plancache::internal {
 
@@ -64,6 +65,11 @@ struct NearMissCounters {
   std::atomic<uint64_t> incremental_fallbacks{0};  // incremental calls given up for a full one
   std::atomic<uint64_t> planner_ms_saved_incremental{0};
   std::atomic<uint64_t> planner_ms_saved_similar{0};
+  // Predictive pre-computation (predictions.h).
+  std::atomic<uint64_t> predictions_started{0};   // background planner runs begun
+  std::atomic<uint64_t> predictions_used{0};      // ... whose plan a caller then got
+  std::atomic<uint64_t> predictions_wasted{0};    // ... evicted or expired unasked
+  std::atomic<uint64_t> predictions_dropped_busy{0};  // candidates not started: no free slot
 };
 
 // One lane with near-miss reuse.
@@ -87,6 +93,11 @@ struct NearMissLane {
   const NearMissPolicy policy;
   NeighbourIndex index;
   NearMissCounters counters;
+  // policy.predict: the lane's recent requests, its predictions until used
+  // or wasted, and how many of them run now (at most predict_max_runs).
+  RequestHistory history;
+  PredictionLedger ledger;
+  std::atomic<uint32_t> predictions_running{0};
 };
 
 // What a similar-goal lookup found after an exact miss.
@@ -117,6 +128,11 @@ class NearMiss {
 
   // A plan of `key` was stored, made in `compute_ms`.
   void stored(const PlanKey& key, int64_t compute_ms);
+  // A caller asked `key` (a lookup or a read-through request) at `now_ms`
+  // and `found` is what the tiers had: recorded for the predictor in a lane
+  // with predict = true, and a prediction's plan reaching a caller counted
+  // as used (PredictionLedger::on_request); nothing in other lanes.
+  void requested(const PlanKey& key, const Lookup& found, int64_t now_ms) const;
   // The listener for L1's memory tiers (MemoryTierOptions::removal_listener).
   // The listener holds a pointer to this NearMiss, which must outlive the tiers.
   RemovalListener removal_listener();

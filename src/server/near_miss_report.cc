@@ -24,7 +24,11 @@ std::vector<std::pair<const char*, uint64_t>> plain_counters(const NearMissCount
           {"incremental_computes", load(c.incremental_computes)},
           {"incremental_fallbacks", load(c.incremental_fallbacks)},
           {"planner_ms_saved_incremental", load(c.planner_ms_saved_incremental)},
-          {"planner_ms_saved_similar", load(c.planner_ms_saved_similar)}};
+          {"planner_ms_saved_similar", load(c.planner_ms_saved_similar)},
+          {"predictions_started", load(c.predictions_started)},
+          {"predictions_used", load(c.predictions_used)},
+          {"predictions_wasted", load(c.predictions_wasted)},
+          {"predictions_dropped_busy", load(c.predictions_dropped_busy)}};
 }
 
 // Similar-goal lookups that did not serve, by decision name, and the
@@ -56,7 +60,10 @@ json policy_json(const NearMissLane& lane) {
           {"similar_goal_min_score",
            p.similar() ? json(lane.similar_options(std::nullopt).min_score) : json(nullptr)},
           {"similar_hard_fields", p.similar_hard_fields},
-          {"similar_shadow", p.similar_shadow}};
+          {"similar_shadow", p.similar_shadow},
+          {"predict", p.predict},
+          {"predict_min_confidence", p.predict_min_confidence},
+          {"predict_max_runs", p.predict_max_runs}};
 }
 
 json lane_json(const NearMissLane& lane) {
@@ -71,6 +78,11 @@ json lane_json(const NearMissLane& lane) {
                   {"bytes", index.memory_bytes},
                   {"terms", index.terms},
                   {"dropped", index.dropped}};
+  if (lane.policy.predict) {
+    out["predict"] = {{"running", lane.predictions_running.load(std::memory_order_relaxed)},
+                      {"history_keys", lane.history.size()},
+                      {"tracked", lane.ledger.size()}};
+  }
   out["policy"] = policy_json(lane);
   return out;
 }
@@ -113,6 +125,15 @@ constexpr CounterFamily kCounterFamilies[] = {
     {"incremental_fallbacks_total",
      "Incremental planner calls given up for a full one (bad patch or failure).",
      &NearMissCounters::incremental_fallbacks},
+    {"predictions_started_total", "Predictions: background planner runs started.",
+     &NearMissCounters::predictions_started},
+    {"predictions_used_total", "Predictions whose plan a caller then got (a hit or a joined run).",
+     &NearMissCounters::predictions_used},
+    {"predictions_wasted_total", "Predicted plans evicted or expired before any caller asked.",
+     &NearMissCounters::predictions_wasted},
+    {"predictions_dropped_busy_total",
+     "Prediction candidates not started: no free planner slot or predict_max_runs running.",
+     &NearMissCounters::predictions_dropped_busy},
 };
 
 }  // namespace

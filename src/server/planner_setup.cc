@@ -57,7 +57,7 @@ void warn_incremental_without_capability(const server::ServerConfig& config,
 }  // namespace
 
 Result<std::unique_ptr<Planning>> make_planning(const server::ServerConfig& config, Cache& cache,
-                                                NearMiss* near_miss) {
+                                                NearMiss* near_miss, EventBus* events) {
   PlanningOptions options;
   auto global = planner_from(config, config.planner_url, config.planner_cmd,
                              config.planner_incremental, "--planner-url / --planner-cmd");
@@ -76,6 +76,7 @@ Result<std::unique_ptr<Planning>> make_planning(const server::ServerConfig& conf
   options.max_background_refreshes = config.max_background_refreshes;
   options.store = config.cache_enabled;
   options.near_miss = near_miss;
+  options.events = events;
   auto planning = std::make_unique<Planning>(cache, std::move(policies), std::move(options));
   warn_incremental_without_capability(config, *planning, near_miss);
   return planning;

@@ -19,8 +19,10 @@ namespace plancache::internal {
 // answers 503 on a miss, and leases still run on its engine. Errors: invalid_argument naming the setting for a
 // bad planner URL, both a URL and a command for the same scope.
 // `near_miss`: the lanes with near-miss reuse (PlanningOptions::near_miss);
+// `events`: where planner runs are published (PlanningOptions::events);
 // null = none.
 Result<std::unique_ptr<Planning>> make_planning(const server::ServerConfig& config, Cache& cache,
-                                                NearMiss* near_miss = nullptr);
+                                                NearMiss* near_miss = nullptr,
+                                                EventBus* events = nullptr);
 
 }  // namespace plancache::internal

@@ -4,15 +4,23 @@
 #include <boost/asio/post.hpp>
 
 #include "server/near_miss_compute.h"
+#include "server/planner_events.h"
 
 namespace plancache::internal {
 namespace {
 
+// Jobs run on `pool`, counted in `jobs` from post to end (the spare-thread check).
 ReadThroughOptions engine_options(const PlanningOptions& options,
                                   std::shared_ptr<const NamespacePolicies> policies,
-                                  boost::asio::thread_pool& pool) {
+                                  boost::asio::thread_pool& pool, std::atomic<unsigned>& jobs) {
   ReadThroughOptions o;
-  o.executor = [&pool](std::function<void()> job) { boost::asio::post(pool, std::move(job)); };
+  o.executor = [&pool, &jobs](std::function<void()> job) {
+    jobs.fetch_add(1, std::memory_order_relaxed);
+    boost::asio::post(pool, [&jobs, job = std::move(job)] {
+      job();  // the engine's jobs catch what a compute throws
+      jobs.fetch_sub(1, std::memory_order_relaxed);
+    });
+  };
   o.policies = std::move(policies);
   o.refresh_ahead_ms = options.refresh_ahead_ms;
   o.refresh_ahead_min_hits = options.refresh_ahead_min_hits;
@@ -28,9 +36,10 @@ Planning::Planning(Cache& cache, std::shared_ptr<const NamespacePolicies> polici
     : cache_(cache),
       policies_(policies ? std::move(policies) : std::make_shared<const NamespacePolicies>()),
       options_(std::move(options)),
-      pool_(std::max(1u, options_.max_concurrent)),
+      pool_threads_(std::max(1u, options_.max_concurrent)),
+      pool_(pool_threads_),
       store_(cache),
-      engine_(store_, cache.clock(), engine_options(options_, policies_, pool_)) {}
+      engine_(store_, cache.clock(), engine_options(options_, policies_, pool_, pool_jobs_)) {}
 
 Planning::~Planning() { stop(std::chrono::milliseconds(0)); }
 
@@ -85,7 +94,8 @@ void Planning::plan(const PlanKey& key, PlanRequest request, EntryPtr stale, Cal
 
 void Planning::join(const CacheKey& key, Planner* planner, ComputeFn compute, EntryPtr stale,
                     Callback done) {
-  engine_.join(key, std::move(compute), std::move(stale),
+  engine_.join(key, observe_planner_runs(options_.events, key, std::move(compute), false),
+               std::move(stale),
                [planner, done = std::move(done)](PlanOutcome o) {
                  // The tiers refused the plan as over a bound: the planner's fault.
                  if (o.error.code() == StatusCode::kResourceExhausted && planner != nullptr) {
@@ -97,8 +107,10 @@ void Planning::join(const CacheKey& key, Planner* planner, ComputeFn compute, En
                });
 }
 
-void Planning::refresh(const CacheKey& key, PlanRequest request) {
-  engine_.refresh(key, compute_for(planner_for(key.ns()), key.ns(), std::move(request)));
+bool Planning::refresh(const CacheKey& key, PlanRequest request, Callback done) {
+  ComputeFn compute = compute_for(planner_for(key.ns()), key.ns(), std::move(request));
+  return engine_.refresh(key, observe_planner_runs(options_.events, key, std::move(compute), true),
+                         std::move(done));
 }
 
 PlanningStats Planning::stats() const {

@@ -17,6 +17,7 @@
 // on a pool thread (or at once when stopping), without any lock held.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <cstdint>
@@ -30,6 +31,7 @@
 #include "plancache/key_builder.h"
 #include "plancache/namespace_policy.h"
 #include "planner/planner.h"
+#include "server/event_bus.h"
 #include "server/near_miss.h"
 
 namespace plancache::internal {
@@ -55,6 +57,9 @@ struct PlanningOptions {
   // shadow mode (near_miss_compute.h); must outlive the Planning.
   // Default: null (none).
   NearMiss* near_miss = nullptr;
+  // The event stream: every flight's planner run is published on it
+  // (planner_events.h); must outlive the Planning. Default: null (none).
+  EventBus* events = nullptr;
 };
 
 // What one caller of plan() gets (the engine's outcome).
@@ -107,7 +112,15 @@ class Planning {
   // ReadThroughEngine::note_hit / refresh / stale_grace_ms /
   // may_serve_while_revalidating.
   bool note_hit(const CacheKey& key, const Entry& entry) { return engine_.note_hit(key, entry); }
-  void refresh(const CacheKey& key, PlanRequest request);
+  // Returns whether the refresh started; `done` as ReadThroughEngine::refresh.
+  bool refresh(const CacheKey& key, PlanRequest request, Callback done = {});
+  // Whether background work (predictions.h) may take a planner thread now:
+  // one is free beyond one kept for callers (jobs queued or running on the
+  // pool + 1 < max_concurrent). Work that finds none is dropped, not queued,
+  // so a caller never waits behind it for a thread it could have had.
+  bool has_spare_planner_thread() const {
+    return pool_jobs_.load(std::memory_order_relaxed) + 1 < pool_threads_;
+  }
   int64_t stale_grace_ms(std::string_view ns) const { return engine_.stale_grace_ms(ns); }
   bool may_serve_while_revalidating(std::string_view ns, const Entry& entry,
                                     int64_t now_ms) const {
@@ -133,6 +146,8 @@ class Planning {
   Cache& cache_;
   const std::shared_ptr<const NamespacePolicies> policies_;
   const PlanningOptions options_;
+  const unsigned pool_threads_;
+  std::atomic<unsigned> pool_jobs_{0};  // jobs posted to pool_ and not yet done
   boost::asio::thread_pool pool_;
   CacheStore store_;
   ReadThroughEngine engine_;  // last: destroyed first, while pool_ still runs

@@ -11,10 +11,12 @@
 // meanwhile only makes the writes fail quietly.
 //
 // Thread-safety: all methods may be called from any thread, but in order:
-// reply() once, or open_stream() once, write_chunk()*, end_stream() once.
+// reply() once, or open_stream() once, write_chunk()* (or send_chunk()),
+// end_stream() once.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -41,9 +43,24 @@ class ReplyChannel {
   virtual void open_stream(HttpResponse head, std::chrono::milliseconds heartbeat_interval,
                            std::string heartbeat) = 0;
   virtual void write_chunk(std::string data) = 0;
+  // write_chunk(), then `done` later, on the connection's thread: true once
+  // the chunk is written, false when the stream failed or is gone. For a
+  // writer that keeps its own bounded queue and sends the next chunk only
+  // after the last is out (the event stream). This default (for channels
+  // that cannot tell) calls `done(true)` at once, inside the call.
+  virtual void send_chunk(std::string data, std::function<void(bool written)> done) {
+    write_chunk(std::move(data));
+    if (done) done(true);
+  }
   // Writes `data` (when not empty) and the last chunk; the connection then
   // serves its next request (keep-alive) or closes.
   virtual void end_stream(std::string data) = 0;
+  // Caps the kernel's send buffer of the connection at about `bytes`
+  // (SO_SNDBUF; no autotuning past it), for a long stream whose writer keeps
+  // its own bound (the event stream): a stalled reader is then noticed by
+  // that bound instead of hiding megabytes in the kernel. Call before
+  // open_stream(). Default: no-op.
+  virtual void limit_send_buffer(uint32_t bytes) { (void)bytes; }
 };
 
 // Given to handlers in Call: marks the request as answered later and

@@ -33,6 +33,8 @@ constexpr std::array<RouteInfo, kRouteCount> kRoutes = {{
     {"ui", Guard::kNone, "GET", {verb::get, verb::unknown, verb::unknown}},
     {"api_cache_clear", Guard::kAdmin, "POST", {verb::post, verb::unknown, verb::unknown}},
     {"api_plan_cache_clear", Guard::kAdmin, "POST", {verb::post, verb::unknown, verb::unknown}},
+    {"predict", Guard::kAdmin, "POST", {verb::post, verb::unknown, verb::unknown}},
+    {"events", Guard::kAdmin, "GET", {verb::get, verb::unknown, verb::unknown}},
     {"not_found", Guard::kApi, "", {verb::unknown, verb::unknown, verb::unknown}},
     {"unparsed", Guard::kNone, "", {verb::unknown, verb::unknown, verb::unknown}},
 }};
@@ -66,6 +68,8 @@ RouteMatch match_route(std::string_view path) {
     return {Route::kCacheClearAlias, path.substr(kCacheClear.size())};
   }
   if (path == "/api/plan-cache/clear") return {Route::kPlanCacheClearAlias, {}};
+  if (path == "/v1/predict") return {Route::kPredict, {}};
+  if (path == "/v1/events") return {Route::kEvents, {}};
   return {Route::kNotFound, {}};
 }
 

@@ -33,10 +33,12 @@ enum class Route : unsigned char {
   // (handlers/admin.cc); POST /api/cache/evict is kEvict itself.
   kCacheClearAlias,      // POST /api/cache/clear/{name}: /v1/clear of one namespace
   kPlanCacheClearAlias,  // POST /api/plan-cache/clear?goal=&project_context=
+  kPredict,      // POST /v1/predict (admin): one predictor pass
+  kEvents,       // GET /v1/events (admin): the event stream (SSE)
   kNotFound,     // anything else
   kUnparsed,     // not an HTTP request we could read (malformed, too large)
 };
-inline constexpr size_t kRouteCount = 18;
+inline constexpr size_t kRouteCount = 20;
 
 enum class Guard : unsigned char {
   kNone,   // /healthz, /readyz

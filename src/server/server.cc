@@ -223,6 +223,9 @@ void Server::request_stop() {
   }
   impl_->cv.notify_all();
   impl_->draining.set();
+  // Event streams never end by themselves: end them, or the I/O threads
+  // would wait for them.
+  if (impl_->runtime.events) impl_->runtime.events->close_all();
   if (impl_->runtime.planning) {
     impl_->runtime.planning->stop(std::chrono::milliseconds(impl_->config.stop_grace_ms));
   }

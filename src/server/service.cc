@@ -28,6 +28,10 @@ class CountedChannel final : public ReplyChannel {
     inner_->open_stream(std::move(head), heartbeat_interval, std::move(heartbeat));
   }
   void write_chunk(std::string data) override { inner_->write_chunk(std::move(data)); }
+  void send_chunk(std::string data, std::function<void(bool)> done) override {
+    inner_->send_chunk(std::move(data), std::move(done));
+  }
+  void limit_send_buffer(uint32_t bytes) override { inner_->limit_send_buffer(bytes); }
   void end_stream(std::string data) override { inner_->end_stream(std::move(data)); }
 
  private:
@@ -60,7 +64,8 @@ Service::Service(Runtime& runtime, const server::ServerConfig& config, HttpCount
              .shared_calls = runtime.shared_calls.get(),
              .cache_enabled = config.cache_enabled,
              .sse_heartbeat = std::chrono::milliseconds(config.sse_heartbeat_ms),
-             .near_miss = runtime.near_miss.get()},
+             .near_miss = runtime.near_miss.get(),
+             .predictions = runtime.predictions.get()},
       info_{.cache = *runtime.cache,
             .http = http,
             .policies = *runtime.policies,
@@ -72,7 +77,9 @@ Service::Service(Runtime& runtime, const server::ServerConfig& config, HttpCount
             .background = runtime.background.get(),
             .history = runtime.stats_history.get(),
             .memory = runtime.memory_watchdog.get(),
-            .near_miss = runtime.near_miss.get()} {}
+            .near_miss = runtime.near_miss.get(),
+            .events = runtime.events.get()},
+      events_(*runtime.events) {}
 
 bool Service::handle(const HttpRequest& req, HttpResponse& res, const DeferFn& open_channel) {
   const std::string_view target(req.target().data(), req.target().size());
@@ -168,6 +175,10 @@ void Service::dispatch(Route route, Call& call) {
         return handle_cache_clear_alias(cache_, plans_.near_miss, call);
       case Route::kPlanCacheClearAlias:
         return handle_plan_cache_clear_alias(plans_, call);
+      case Route::kPredict:
+        return handle_predict(plans_.predictions, *info_.background, call);
+      case Route::kEvents:
+        return handle_events(events_, call);
       case Route::kNotFound:
       case Route::kUnparsed:
         break;

@@ -73,6 +73,7 @@ class Service {
   const AuthTokens tokens_;
   const PlanHandlers plans_;
   const InfoHandlers info_;
+  EventBus& events_;  // GET /v1/events
 };
 
 }  // namespace plancache::internal

@@ -44,6 +44,20 @@ TEST(LatencyHistogram, PercentilesAreOrderedAndWithinTheBucketError) {
   EXPECT_DOUBLE_EQ(s.max_us, 99.994);
 }
 
+TEST(LatencyHistogram, AnyPercentileBySummarysRule) {
+  LatencyHistogram h;
+  EXPECT_EQ(h.percentile_us(0.5), 0.0);
+  for (int64_t ns = 1000; ns <= 100'000; ns += 7) h.record(ns);
+  const LatencySummary s = h.summary();
+  EXPECT_EQ(h.percentile_us(0.50), s.p50_us);
+  EXPECT_EQ(h.percentile_us(0.99), s.p99_us);
+  EXPECT_NEAR(h.percentile_us(0.90), 90.1, 90.1 * 0.13);
+  EXPECT_LE(h.percentile_us(0.99), h.percentile_us(0.999));
+  EXPECT_LE(h.percentile_us(0.999), s.max_us);
+  EXPECT_EQ(h.percentile_us(1.0), s.max_us);
+  EXPECT_EQ(h.percentile_us(2.0), s.max_us) << "q is clamped to [0, 1]";
+}
+
 TEST(LatencyHistogram, NegativeDurationsCountAsZero) {
   LatencyHistogram h;
   h.record(-5);

@@ -118,12 +118,15 @@ class Server:
         """port=None with with_port_flag: --port 0, and the port is read from
         the "listening on http://HOST:PORT" log line (no free-port race).
         Otherwise `port` is where the server is expected to listen.
-        data_dir: the disk tier's directory ("" = no disk tier).
+        data_dir: the disk tier's directory ("" = no disk tier; None = no
+        --data-dir flag, for tests of the variables that set it).
         prefix: a command the server runs under (e.g. prlimit ... --)."""
         self.workdir = tempfile.mkdtemp(prefix="plancache-it-")
         self.log_path = os.path.join(self.workdir, "server.log")
         self.port = port
-        cmd = list(prefix) + [BINARY, "serve", "--data-dir", data_dir]
+        cmd = list(prefix) + [BINARY, "serve"]
+        if data_dir is not None:
+            cmd += ["--data-dir", data_dir]
         if with_port_flag:
             cmd += ["--host", host, "--port", str(port if port is not None else 0)]
         cmd += list(args)

@@ -113,6 +113,43 @@ class ConfigTest(unittest.TestCase):
         self.expect_refusal(["--config", missing], None, missing)
         self.expect_refusal(port + ["--no-such-flag"], None, "--no-such-flag")
 
+    def test_playbook_planner_variables(self):
+        # RUSTLE_CACHE_SIZE_MB bounds the default lane in MiB, beating the file
+        # and losing to PLANCACHE_L1_MAX_BYTES.
+        path = self.toml("l1_max_bytes = 1000\n")
+        lane = self.default_lane(["--config", path], {"RUSTLE_CACHE_SIZE_MB": "3"})
+        self.assertEqual(lane["max_bytes"], 3 << 20)
+        lane = self.default_lane(["--config", path], {"RUSTLE_CACHE_SIZE_MB": "3",
+                                                      "PLANCACHE_L1_MAX_BYTES": "5000"})
+        self.assertEqual(lane["max_bytes"], 5000)
+        with self.start(env={"RUSTLE_CACHE_ENABLED": "false"}) as s:
+            put = s.request("PUT", "/v1/plans", {"goal": "g", "plan": 1})
+            self.assertIs(put.json().get("stored"), False, put)
+        # RUSTLE_CACHE_DIR is the disk tier's directory (the harness's
+        # --data-dir flag beats it, so a server without that flag is used).
+        store = os.path.join(self.dir, "rustle-store")
+        port = free_port()
+        with Server([], env={"RUSTLE_CACHE_DIR": store, "PLANCACHE_PORT": str(port)},
+                    port=port, with_port_flag=False, data_dir=None) as s:
+            self.assertEqual([t["name"] for t in s.request("GET", "/v1/stats").json()["tiers"]],
+                             ["l1", "l2"])
+            self.assertTrue(os.path.isdir(store), "the disk tier opened RUSTLE_CACHE_DIR")
+        with self.start(env={"RUSTLE_CACHE_DIR": store}) as s:  # --data-dir '' beats it
+            self.assertEqual([t["name"] for t in s.request("GET", "/v1/stats").json()["tiers"]],
+                             ["l1"])
+
+    def test_playbook_planner_variables_refused(self):
+        port = ["--port", str(free_port())]
+        self.expect_refusal(port, {"RUSTLE_CACHE_SIZE_MB": "lots"}, "RUSTLE_CACHE_SIZE_MB", "lots")
+        self.expect_refusal(port, {"RUSTLE_CACHE_ENABLED": "maybe"}, "RUSTLE_CACHE_ENABLED")
+        self.expect_refusal(port, {"RUSTLE_REDIS_URL": "cache:6379"}, "RUSTLE_REDIS_URL")
+        # Both designs give the same setting different values: neither wins.
+        self.expect_refusal(port, {"RUSTLE_CACHE_ENABLED": "false", "PLAN_CACHE_ENABLED": "true"},
+                            "RUSTLE_CACHE_ENABLED", "PLAN_CACHE_ENABLED")
+        self.expect_refusal(port, {"RUSTLE_REDIS_URL": "redis://127.0.0.1:1",
+                                   "PLAN_CACHE_REDIS_ENABLED": "false"},
+                            "RUSTLE_REDIS_URL", "PLAN_CACHE_REDIS_ENABLED")
+
     def test_non_loopback_host_without_admin_token_refuses_to_start(self):
         self.expect_refusal(["--host", "0.0.0.0", "--port", str(free_port())], None,
                             "admin")

@@ -18,5 +18,7 @@ Command add_clear_command(CLI::App& root);       // commands/clear.cc
 Command add_checkpoint_command(CLI::App& root);  // commands/checkpoint.cc
 Command add_warm_command(CLI::App& root);        // commands/warm.cc
 Command add_simulate_command(CLI::App& root);    // commands/simulate.cc
+Command add_bench_command(CLI::App& root);       // commands/bench.cc
+Command add_events_command(CLI::App& root);      // commands/events.cc
 
 }  // namespace plancache::cli

@@ -33,8 +33,12 @@ Command add_serve_command(CLI::App& root) {
       "snake_case) and by the environment variable PLANCACHE_<FLAG_IN_UPPER_SNAKE>, e.g. "
       "PLANCACHE_PORT=9090; the older PLAN_CACHE_TTL, PLAN_CACHE_MAXSIZE, "
       "PLAN_CACHE_MIN_GEN_TIME, PLAN_CACHE_ENABLED, PLAN_CACHE_REDIS_ENABLED + REDIS_URL "
-      "are honoured too. Precedence: flag, PLANCACHE_* variable, PLAN_CACHE_* variable, "
-      "TOML file, default. An invalid value exits 2 naming where it came from.\n"
+      "are honoured too, and so are the playbook planner's RUSTLE_CACHE_ENABLED "
+      "(= --cache-enabled), RUSTLE_CACHE_DIR (= --data-dir), RUSTLE_REDIS_URL "
+      "(= --redis-url) and RUSTLE_CACHE_SIZE_MB (= --l1-max-bytes, in MiB). Precedence: "
+      "flag, PLANCACHE_* variable, PLAN_CACHE_* and RUSTLE_* variables, TOML file, default. "
+      "A PLAN_CACHE_* and a RUSTLE_* variable that give one setting different values stop "
+      "the start. An invalid value exits 2 naming where it came from.\n"
       "Listening on a non-loopback address needs --admin-token.\n\n"
       "Example:\n  plancache serve --port 8080 --data-dir '' --l1-max-entries 50000");
   return {app, [flags](const CliIo& io) { return run_serve(*flags, io); }};

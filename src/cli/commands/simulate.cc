@@ -14,8 +14,6 @@
 //   always) is drawn from the replay's callback at most every kRedraw, and
 //   erased before anything else is printed.
 // - A bad line stops the run: "error: FILE:LINE: what is wrong", exit 2.
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -184,10 +182,6 @@ class ProgressBar {
   SteadyClock::time_point start_ = SteadyClock::now();
   SteadyClock::time_point last_{};
 };
-
-bool stderr_is_terminal(const std::ostream& err) {
-  return &err == &std::cerr && ::isatty(STDERR_FILENO) == 1;
-}
 
 // --- the passes -------------------------------------------------------------------
 

@@ -21,8 +21,6 @@
 //   computed when false (the server ran the planner, or joined a run already
 //   in flight); anything else — a 4xx/5xx, a transport failure, an answer
 //   without a boolean "cached" — is a failure of that line.
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -41,6 +39,7 @@
 #include <vector>
 
 #include "cli/commands/commands.h"
+#include "cli/commands/warm_predict.h"
 
 namespace plancache::cli {
 namespace {
@@ -60,6 +59,9 @@ struct WarmFlags {
   std::string file;
   int concurrency = 4;
   std::string progress = "auto";
+  bool predict = false;  // --predict: one predictor pass instead of a file
+  bool dry_run = false;
+  std::string ns;
 };
 
 struct Scenario {
@@ -280,12 +282,6 @@ std::vector<Outcome> send_all(const Client& client, const std::vector<Scenario>&
 
 // --- the command ------------------------------------------------------------
 
-// The real process's stderr is the only stream that can be a terminal
-// (tests pass string streams).
-bool stderr_is_terminal(const std::ostream& err) {
-  return &err == &std::cerr && ::isatty(STDERR_FILENO) == 1;
-}
-
 int report(const std::vector<Scenario>& scenarios, const std::vector<Outcome>& outcomes,
            double elapsed_s, const CliIo& io) {
   size_t hits = 0;
@@ -313,6 +309,10 @@ int report(const std::vector<Scenario>& scenarios, const std::vector<Outcome>& o
 int run_warm(const WarmFlags& flags, const CliIo& io) {
   Result<Client> client = Client::create(flags.client, io.env);
   if (!client.is_ok()) return usage_error(io.err, "warm", client.status().message());
+  if (flags.predict) return run_warm_predict(*client, flags.dry_run, flags.ns, io);
+  if (flags.file.empty()) {
+    return usage_error(io.err, "warm", "--file is required (or --predict: one predictor pass)");
+  }
   Result<std::vector<Scenario>> scenarios = read_scenarios(flags.file, io.in);
   if (!scenarios.is_ok()) return usage_error(io.err, "warm", scenarios.status().message());
   const bool show_progress =
@@ -343,9 +343,13 @@ constexpr const char* kFooter =
     "(failed lines on stderr, at most 10).\n\n"
     "Exit codes: 0 every scenario warmed, 1 any scenario failed, 2 bad usage or an\n"
     "invalid file.\n\n"
+    "--predict asks the server for one pass of its predictor instead (lanes with\n"
+    "predict = true): recurring plans about to expire and missing members of context\n"
+    "families, each with its confidence and reason; --dry-run only lists them.\n\n"
     "Examples:\n"
     "  plancache warm --file scenarios.jsonl\n"
-    "  generate-scenarios | plancache warm --file - --concurrency 8";
+    "  generate-scenarios | plancache warm --file - --concurrency 8\n"
+    "  plancache warm --predict --dry-run";
 
 }  // namespace
 
@@ -355,9 +359,20 @@ Command add_warm_command(CLI::App& root) {
   CLI::App* app = root.add_subcommand(
       "warm", "Compute (or confirm) the plan of every scenario of a JSON-lines file through "
               "the server, so it is cached before anyone asks.");
-  app->add_option("--file", flags->file, "the scenarios, one JSON object a line; '-' reads stdin")
-      ->required()
-      ->option_text("FILE");
+  CLI::Option* file =
+      app->add_option("--file", flags->file, "the scenarios, one JSON object a line; '-' reads stdin")
+          ->option_text("FILE");
+  CLI::Option* predict = app->add_flag(
+      "--predict", flags->predict,
+      "instead of a file: one pass of the server's predictor (lanes with predict = true), "
+      "printing what it started and why (POST /v1/predict)");
+  file->excludes(predict);
+  app->add_flag("--dry-run", flags->dry_run,
+                "with --predict: start nothing, print what a pass would compute and why")
+      ->needs(predict);
+  app->add_option("--namespace", flags->ns, "with --predict: only this lane")
+      ->needs(predict)
+      ->option_text("NS");
   app->add_option("--concurrency", flags->concurrency,
                   "requests in flight at once, each worker on its own keep-alive connection "
                   "(1..64, default 4)")

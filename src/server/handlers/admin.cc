@@ -200,6 +200,7 @@ void handle_evict(Cache& cache, Call& call) {
   if (!body.is_ok()) return reply_error(call.res, body.status());
   auto fraction = evict_fraction(*body, call.query);
   if (!fraction.is_ok()) return reply_error(call.res, fraction.status());
+  const ScopedEvictionCause evicted(EventCause::kEvicted);  // on the event stream
   auto n = cache.evict_fraction(*fraction);
   if (!n.is_ok()) return reply_error(call.res, n.status());
   reply_json(call.res, http::status::ok, R"({"evicted":)" + std::to_string(*n) + "}");

@@ -30,6 +30,7 @@
 #include "server/drain.h"
 #include "server/memory_watchdog.h"
 #include "server/errors.h"
+#include "server/event_bus.h"
 #include "server/metrics.h"
 #include "server/near_miss.h"
 #include "server/plan_leases.h"
@@ -41,6 +42,8 @@
 namespace plancache::internal {
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
+
+class Predictions;  // server/predictions.h
 
 // What the plan endpoints (/v1/plans, /v1/plans/lookup) use.
 struct PlanHandlers {
@@ -63,6 +66,8 @@ struct PlanHandlers {
   std::chrono::milliseconds sse_heartbeat;
   // Near-miss reuse (indexes kept in step, similar-goal lookups); null = none.
   NearMiss* near_miss = nullptr;
+  // Predictive pre-computation (POST /v1/predict); null = no lane predicts.
+  Predictions* predictions = nullptr;
 };
 
 // What /v1/stats, /v1/stats/history, /metrics and /readyz use.
@@ -80,6 +85,7 @@ struct InfoHandlers {
   const StatsHistory* history;
   const MemoryWatchdog* memory;          // null with --memory-source off
   const NearMiss* near_miss = nullptr;   // null = no near-miss figures
+  const EventBus* events = nullptr;      // null = no event-stream figures
 };
 
 struct Call {
@@ -145,7 +151,15 @@ void handle_stats(const InfoHandlers& h, Call& call);
 void handle_metrics(const InfoHandlers& h, Call& call);
 void handle_healthz(Call& call);
 void handle_advice(const InfoHandlers& h, Call& call);  // GET /v1/advice
+// POST /v1/predict (predict.cc): one predictor pass on `background`;
+// `predictions` null = no lane predicts (409).
+void handle_predict(Predictions* predictions, boost::asio::thread_pool& background, Call& call);
 void handle_readyz(const InfoHandlers& h, Call& call);
+// GET /v1/events (events.cc): the event stream of `bus` as SSE.
+void handle_events(EventBus& bus, Call& call);
+// The filter of GET /v1/events?ns=a,b&types=put,remove,planner.
+// Errors: invalid_argument naming the parameter or value.
+Result<EventFilter> parse_event_filter(std::string_view query);
 // GET /v1/stats/history; GET /ui and the dashboard's files (dashboard.cc).
 void handle_stats_history(const InfoHandlers& h, Call& call);
 void handle_ui(Call& call);

@@ -83,6 +83,7 @@ void handle_stats(const InfoHandlers& h, Call& call) {
       doc["namespaces"][it.key()]["near_miss"] = std::move(it.value());
     }
   }
+  if (h.events != nullptr) doc["events"] = h.events->stats_json();
   reply_json(call.res, http::status::ok, doc.dump());
 }
 
@@ -103,6 +104,7 @@ void handle_metrics(const InfoHandlers& h, Call& call) {
   const auto memory = h.memory ? std::optional(h.memory->stats()) : std::nullopt;
   body += memory_stats_prometheus(memory ? &*memory : nullptr);
   if (h.near_miss != nullptr) body += h.near_miss->prometheus_text();
+  if (h.events != nullptr) body += h.events->prometheus_text();
 }
 
 void handle_healthz(Call& call) { reply_json(call.res, http::status::ok, R"({"status":"ok"})"); }

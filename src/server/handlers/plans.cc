@@ -184,6 +184,7 @@ Result<PlanKey> plan_key_of(const LaneKeys& keys, const PlanFields& fields) {
 void reply_lookup(HttpResponse& res, const PlanKey& key, const Lookup& found, Cache& cache,
                   const NearMiss* near_miss, std::optional<double> min_score,
                   const GetOptions& get) {
+  if (near_miss != nullptr) near_miss->requested(key, found, cache.clock().now_ms());
   if (found.hit()) {
     return reply_hit(res, key, *found.entry, found.tier,
                      hit_lead(exact_hit_members(near_miss, key.key.ns())));

@@ -211,6 +211,7 @@ void plan_after_shared_lookup(const Flow& f, boost::asio::thread_pool& pool,
   boost::asio::post(pool, [f, channel = std::move(channel), key = std::move(key),
                            request = std::move(request), min_score]() mutable {
     const Lookup found = f.cache->get(key.key, GetOptions{.allow_stale = true});
+    f.near_miss->requested(key, found, f.cache->clock().now_ms());
     const std::string_view ns = key.key.ns();
     HttpResponse res;
     if (found.hit() && !found.stale) {
@@ -287,7 +288,10 @@ void handle_read_through(const PlanHandlers& h, Call& call) {
     // the flight's re-check (a pool thread), or below when nothing plans.
     found = h.cache.get(key->key, local_get);
   }
-  if (h.cache_enabled && !found.shared_unasked) log_lookup(h.access_log, key->key, found);
+  if (h.cache_enabled && !found.shared_unasked) {
+    log_lookup(h.access_log, key->key, found);
+    if (h.near_miss != nullptr) h.near_miss->requested(*key, found, clock.now_ms());
+  }
   const auto elapsed_ms = [&clock, start_ns] {
     return (clock.monotonic_ns() - start_ns) / 1'000'000;
   };
