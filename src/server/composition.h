@@ -44,7 +44,7 @@ struct Runtime {
   // cache and planning publish into it, so it outlives them.
   std::unique_ptr<EventBus> events;
   // Near-miss reuse: a neighbour index per lane that enables it. Never
-  // null. Declared before `cache`: L1's removal listener points at it.
+  // null. Declared before `cache`: the bus's removal sink points at it.
   std::unique_ptr<NearMiss> near_miss;
   // Never null: a PublishingCache (put events) over the tiers.
   std::unique_ptr<Cache> cache;

@@ -271,9 +271,11 @@ void HttpSession::finish_deferred(HttpResponse res) {
 
 void HttpSession::begin_stream(HttpResponse head, milliseconds heartbeat_interval,
                                std::string heartbeat) {
+  // The handler said Connection: close (asked before the request's version
+  // is applied: an HTTP/1.0 head would read as closing anyway).
+  const bool handler_closes = !head.keep_alive();
   head.version(parser_->get().version());
   std::string first = std::move(head.body());
-  const bool handler_closes = !head.keep_alive();  // the handler said Connection: close
   streaming_ = std::make_unique<Streaming>(std::move(head));
   streaming_->close_after = handler_closes || !keep_alive_after_answer();
   streaming_->head.keep_alive(!streaming_->close_after);

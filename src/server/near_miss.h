@@ -6,8 +6,9 @@
 // either (a client inventing names cannot make the server build indexes).
 //
 // Upkeep: stored() after every plan the server stores (PUT /v1/plans, a
-// read-through compute, a lease holder's PUT); removal_listener() is L1's
-// removal listener (every lane's memory tier), which erases a removed key
+// read-through compute, a lease holder's PUT); removal_listener() hears
+// every L1 removal (a removal sink of the EventBus, L1's one listener:
+// event_bus.h), and erases a removed key
 // whatever the cause (eviction, expiry, delete, invalidation by tag or
 // prefix, clear) except a replacement (the key stays); cleared() for a
 // namespace clear or a clear of everything. The index is therefore at most
@@ -133,7 +134,7 @@ class NearMiss {
   // with predict = true, and a prediction's plan reaching a caller counted
   // as used (PredictionLedger::on_request); nothing in other lanes.
   void requested(const PlanKey& key, const Lookup& found, int64_t now_ms) const;
-  // The listener for L1's memory tiers (MemoryTierOptions::removal_listener).
+  // The removal sink for L1's memory tiers (EventBusOptions::removal_sinks).
   // The listener holds a pointer to this NearMiss, which must outlive the tiers.
   RemovalListener removal_listener();
   // Namespace `ns` was cleared; nullopt: every namespace was.

@@ -12,7 +12,8 @@
 
 namespace plancache::internal {
 
-RequestHistory::RequestHistory(size_t max_records) : max_records_(std::max<size_t>(1, max_records)) {}
+RequestHistory::RequestHistory(size_t max_records)
+    : max_records_(std::max<size_t>(1, max_records)) {}
 
 void RequestHistory::record(std::string_view key_hex, std::string_view goal,
                             std::string_view context, int64_t now_ms, int64_t fresh_until_ms,

@@ -37,9 +37,9 @@ namespace plancache::internal {
 
 // One key's requests, as a snapshot sees them.
 struct RequestRecord {
-  std::string key;      // the plan key's hex digest
-  std::string goal;     // normalised goal
-  std::string context;  // canonical JSON text
+  std::string key;        // the plan key's hex digest
+  std::string goal;       // normalised goal
+  std::string context;    // canonical JSON text
   uint32_t requests = 0;  // requests inside the snapshot's window
   int64_t last_ms = 0;    // the latest request
   // EntryMeta::fresh_until() of the entry the latest hit found; 0 =

@@ -52,7 +52,9 @@ Predictions::~Predictions() {
   if (timer_.joinable()) timer_.join();
 }
 
-void Predictions::start() { timer_ = std::thread([this] { loop(); }); }
+void Predictions::start() {
+  timer_ = std::thread([this] { loop(); });
+}
 
 void Predictions::loop() {
   std::unique_lock lock(mu_);

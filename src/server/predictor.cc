@@ -26,12 +26,12 @@ using GoalId = size_t;
 using Values = std::set<std::string>;  // value texts (json::dump)
 
 // The lane as the family rule sees it: its goals, each goal's object
-// contexts, and who was asked with which value of which member.
+// contexts, and which goals were asked with which value of which member.
 struct Lane {
-  std::vector<std::string> goals;                              // by GoalId
-  std::vector<std::vector<json>> contexts;                     // by GoalId: object contexts
+  std::vector<std::string> goals;              // by GoalId
+  std::vector<std::vector<json>> contexts;     // by GoalId: object contexts
+  std::vector<std::vector<int64_t>> asked_ms;  // by GoalId: each context's latest request
   std::map<std::string, std::map<std::string, std::set<GoalId>>> goals_by_value;  // f -> v -> goals
-  std::vector<std::map<std::string, Values>> values_of;        // by GoalId: f -> values
 };
 
 Lane lane_of(const std::vector<RequestRecord>& history) {
@@ -44,30 +44,37 @@ Lane lane_of(const std::vector<RequestRecord>& history) {
     if (added) {
       lane.goals.push_back(r.goal);
       lane.contexts.emplace_back();
-      lane.values_of.emplace_back();
+      lane.asked_ms.emplace_back();
     }
     const GoalId g = it->second;
     for (const auto& [field, value] : context.items()) {
-      std::string text = value.dump();
-      lane.goals_by_value[field][text].insert(g);
-      lane.values_of[g][field].insert(std::move(text));
+      lane.goals_by_value[field][value.dump()].insert(g);
     }
     lane.contexts[g].push_back(std::move(context));
+    lane.asked_ms[g].push_back(r.last_ms);
   }
   return lane;
 }
 
 struct Family {
+  GoalId goal = 0;
   std::string field;
   const json* sample = nullptr;  // one member's context
   Values asked;                  // values of `field` asked for the goal
+  int64_t last_ms = 0;           // the latest request of a member
+  // No context of the goal with another rest was asked after this family
+  // (a release still on its way, not superseded): only open families are
+  // completed, and an open one without a value may still get it, so it
+  // counts neither way in another's completion rate.
+  bool open = false;
 };
 
-// The families of one goal's contexts (see the file comment).
-std::vector<Family> families_of(const std::vector<json>& contexts) {
+// The families of goal `g` of `lane` (see the file comment).
+std::vector<Family> families_of(const Lane& lane, GoalId g) {
   std::map<std::pair<std::string, uint64_t>, Family> groups;
   const std::hash<std::string> hash;
-  for (const json& context : contexts) {
+  for (size_t c = 0; c < lane.contexts[g].size(); ++c) {
+    const json& context = lane.contexts[g][c];
     std::vector<std::pair<std::string, uint64_t>> members;  // (value text, member hash)
     uint64_t total = 0;
     for (const auto& [field, value] : context.items()) {
@@ -79,14 +86,22 @@ std::vector<Family> families_of(const std::vector<json>& contexts) {
     size_t i = 0;
     for (const auto& [field, value] : context.items()) {
       Family& f = groups[{field, total - members[i].second}];
-      if (f.sample == nullptr) f = Family{field, &context, {}};
+      if (f.sample == nullptr) f = Family{g, field, &context, {}, 0, false};
       f.asked.insert(std::move(members[i].first));
+      f.last_ms = std::max(f.last_ms, lane.asked_ms[g][c]);
       ++i;
     }
   }
+  std::map<std::string, int64_t> newest_ms;  // field -> latest request of any group
+  for (const auto& [key, group] : groups) {
+    int64_t& newest = newest_ms[group.field];
+    newest = std::max(newest, group.last_ms);
+  }
   std::vector<Family> out;
   for (auto& [key, family] : groups) {
-    if (family.asked.size() >= 2) out.push_back(std::move(family));
+    if (family.asked.size() < 2) continue;
+    family.open = family.last_ms >= newest_ms[family.field];
+    out.push_back(std::move(family));
   }
   return out;
 }
@@ -97,44 +112,47 @@ std::string quoted_list(const Values& values) {
   return out;
 }
 
-// The missing members of `family` (of goal `g`).
-void add_family_members(const Lane& lane, GoalId g, const Family& family,
+// The missing members of `family`; `peers`: every family of the lane over
+// the same member (`family` among them).
+void add_family_members(const Lane& lane, const Family& family, const std::vector<Family>& peers,
                         const PredictorOptions& options, std::vector<Prediction>* out) {
   const auto& by_value = lane.goals_by_value.at(family.field);
   if (by_value.size() > options.max_values) return;
   const size_t missing = by_value.size() - family.asked.size();
   if (missing == 0) return;
-  const double prior = static_cast<double>(family.asked.size()) /
-                       static_cast<double>(family.asked.size() + missing);
-  // The other goals asked with every value the family has.
-  std::vector<GoalId> reference;
-  for (GoalId h = 0; h < lane.goals.size(); ++h) {
-    if (h == g) continue;
-    const auto it = lane.values_of[h].find(family.field);
-    if (it != lane.values_of[h].end() &&
-        std::includes(it->second.begin(), it->second.end(), family.asked.begin(),
-                      family.asked.end())) {
-      reference.push_back(h);
+  const double prior =
+      static_cast<double>(family.asked.size()) / static_cast<double>(family.asked.size() + missing);
+  // The other families over the member that have every value this one has.
+  std::vector<const Family*> reference;
+  for (const Family& peer : peers) {
+    if (&peer != &family && std::includes(peer.asked.begin(), peer.asked.end(),
+                                          family.asked.begin(), family.asked.end())) {
+      reference.push_back(&peer);
     }
   }
   for (const auto& [value, goals] : by_value) {
     if (family.asked.count(value) != 0) continue;
-    const size_t support = goals.size() - goals.count(g);
+    const size_t support = goals.size() - goals.count(family.goal);
     if (support < options.min_support) continue;
+    size_t settled = 0;
     size_t with_value = 0;
-    for (GoalId h : reference) with_value += lane.values_of[h].at(family.field).count(value);
+    for (const Family* peer : reference) {
+      const bool has = peer->asked.count(value) != 0;
+      if (!has && peer->open) continue;  // may still get it
+      ++settled;
+      with_value += has ? 1 : 0;
+    }
     json context = *family.sample;
     context[family.field] = json::parse(value);
     Prediction p;
     p.kind = PredictionKind::kFamily;
-    p.goal = lane.goals[g];
+    p.goal = lane.goals[family.goal];
     p.context = context.dump();
-    p.confidence = (static_cast<double>(with_value) + prior) /
-                   (static_cast<double>(reference.size()) + 1.0);
+    p.confidence = (static_cast<double>(with_value) + prior) / (static_cast<double>(settled) + 1.0);
     p.reason = "family over \"" + family.field + "\": this goal was asked with " +
                quoted_list(family.asked) + "; " + std::to_string(with_value) + " of the " +
-               std::to_string(reference.size()) + " other goals asked with those were asked with " +
-               value + " too (" + std::to_string(by_value.size()) + " values in the lane)";
+               std::to_string(settled) + " settled families asked with those were asked with " +
+               value + " too (" + std::to_string(support) + " other goals asked with it)";
     out->push_back(std::move(p));
   }
 }
@@ -142,10 +160,16 @@ void add_family_members(const Lane& lane, GoalId g, const Family& family,
 void add_families(const std::vector<RequestRecord>& history, const PredictorOptions& options,
                   std::vector<Prediction>* out) {
   const Lane lane = lane_of(history);
+  std::map<std::string, std::vector<Family>> by_field;  // every family of the lane
   for (GoalId g = 0; g < lane.goals.size(); ++g) {
     if (lane.contexts[g].size() < 2) continue;
-    for (const Family& family : families_of(lane.contexts[g])) {
-      add_family_members(lane, g, family, options, out);
+    for (Family& family : families_of(lane, g)) {
+      by_field[family.field].push_back(std::move(family));
+    }
+  }
+  for (const auto& [field, families] : by_field) {
+    for (const Family& family : families) {
+      if (family.open) add_family_members(lane, family, families, options, out);
     }
   }
 }

@@ -20,14 +20,19 @@
 // member -- the family's context with f = v -- when at least min_support
 // other goals were asked with f = v and f takes at most max_values values
 // in the lane (a field with many values is an identifier, not a variant).
-// Its confidence is the completion rate among the lane's other goals that
-// were asked with every value in A: of those c goals, cv were asked with v
-// too; shrunk toward the prior p0 = |A| / (|A| + missing values) (asked
-// members over all values) by one pseudo-observation:
+// Only a goal's open families are completed: one is open while no context
+// of the goal with another rest (for f) has been asked since its latest
+// request -- a release still on its way; a superseded one is settled.
+// Its confidence is the completion rate of such families in the lane: of
+// the c other settled-or-complete families over f (other goals', and this
+// goal's for other contexts) that have every value in A, cv have v too (an
+// open family without v may still get it: it counts neither way); shrunk
+// toward the prior p0 = |A| / (|A| + missing values) (asked members over
+// all values) by one pseudo-observation:
 //     confidence = (cv + p0) / (c + 1).
-// Two of {dev, staging, prod} asked, two other goals asked with all three:
-// (2 + 2/3) / 3 = 0.89; a third other goal asked with dev and staging only:
-// (2 + 2/3) / 4 = 0.67.
+// Two of {dev, staging, prod} asked, two other families with all three:
+// (2 + 2/3) / 3 = 0.89; a third, superseded family with dev and staging
+// only: (2 + 2/3) / 4 = 0.67.
 //
 // Thread-safety: pure functions.
 #pragma once

@@ -78,8 +78,8 @@ TEST_F(WarmPredictTest, ADryRunPrintsEachCandidateWithItsReasonAndConfidence) {
 }
 
 TEST_F(WarmPredictTest, APassPrintsWhatItStartedForOneNamespace) {
-  const CliRun run = run_plancache(
-      {"warm", "--predict", "--namespace", "ops", "--server", peer_.url()});
+  const CliRun run =
+      run_plancache({"warm", "--predict", "--namespace", "ops", "--server", peer_.url()});
   ASSERT_EQ(run.code, kExitOk) << run.err;
   EXPECT_EQ(targets(), std::vector<std::string>{"POST /v1/predict?namespace=ops"});
   EXPECT_THAT(run.out, HasSubstr("started"));

@@ -239,8 +239,10 @@ class OrderAndCausesTest(unittest.TestCase):
         self.assertEqual(summary(every.events, {k2}), [("put", "", k2), ("remove", "invalidated", k2)])
         only.close()
         every.close()
-        self.assertEqual(EventStream(self.server.port, token=None).status, 401)
-        self.assertEqual(EventStream(self.server.port, token="wrong").status, 403)
+        for token, status in ((None, 401), ("wrong", 403)):
+            refused = EventStream(self.server.port, token=token)
+            self.assertEqual(refused.status, status)
+            refused.close()
         for query in ("types=puts", "ns=../x", "since=1", "ns=a,,b"):
             bad = EventStream(self.server.port, query)
             self.assertEqual(bad.status, 400, query)

@@ -16,6 +16,7 @@ POST /v1/predict, the timer's interval being an hour:
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import unittest
@@ -150,8 +151,13 @@ predict_min_confidence = 0.95
         self.assertEqual(stats["predictions_used"], 1, stats)
         self.assertEqual(stats["predictions_wasted"], 0, stats)
         self.assertEqual(stats["policy"]["predict_min_confidence"], 0.8)
-        metrics = self.server.request("GET", "/metrics").body.decode()
-        self.assertIn('plancache_near_miss_predictions_used_total{namespace="ops"} 1', metrics)
+        metrics = self.server.request("GET", "/metrics").body
+        self.assertIn(b'plancache_near_miss_predictions_used_total{namespace="ops"} 1', metrics)
+        promtool = shutil.which("promtool")  # Debian's prometheus (deps/debian-packages.txt)
+        self.assertIsNotNone(promtool, "promtool not found: install the Debian package 'prometheus'")
+        checked = subprocess.run([promtool, "check", "metrics"], input=metrics,
+                                 capture_output=True, timeout=30)
+        self.assertEqual((checked.returncode, checked.stdout, checked.stderr), (0, b"", b""))
         self.assertEqual(self.predict("ops", dry_run=True), [], "nothing left to predict")
 
     # -- warm --predict --dry-run ---------------------------------------------

@@ -1,5 +1,5 @@
 // EventBus, EventSubscriber and PublishingCache (server/event_bus.h,
-// event_subscriber.h, publishing_cache.h): order per subscriber, filters,
+// event_subscriber.h): order per subscriber, filters,
 // the causes of L1 removals through a real memory tier, the bounded buffer
 // and its drop with a final event, overflow, readers that leave, and a
 // publisher that never waits for a reader. Orderings are forced: most tests
@@ -9,10 +9,6 @@
 
 #include <gtest/gtest.h>
 
-#include <condition_variable>
-#include <deque>
-#include <future>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -20,124 +16,12 @@
 
 #include "plancache/memory_tier.h"
 #include "server/event_subscriber.h"
-#include "server/handlers/handlers.h"
-#include "server/publishing_cache.h"
+#include "server/event_test_support.h"
 
 namespace plancache::internal {
 namespace {
 
 using nlohmann::json;
-
-// A stream whose writes complete only when the test says so.
-class FakeSink final : public EventSink {
- public:
-  void write(std::string text, std::function<void(bool)> done) override {
-    std::lock_guard lock(mu_);
-    writes_.push_back(text);
-    pending_.push_back(std::move(done));
-    cv_.notify_all();
-  }
-  void end(std::string text) override {
-    std::lock_guard lock(mu_);
-    end_text_ = std::move(text);
-    ended_ = true;
-    cv_.notify_all();
-  }
-  // Completes the oldest pending write; false when none is pending.
-  bool complete(bool sent = true) {
-    std::function<void(bool)> done;
-    {
-      std::lock_guard lock(mu_);
-      if (pending_.empty()) return false;
-      done = std::move(pending_.front());
-      pending_.pop_front();
-    }
-    done(sent);
-    return true;
-  }
-  void complete_all() {
-    while (complete()) {
-    }
-  }
-  void wait_ended() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return ended_; });
-  }
-  void wait_writes(size_t n) {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [this, n] { return writes_.size() >= n; });
-  }
-  std::string text() const {
-    std::lock_guard lock(mu_);
-    std::string all;
-    for (const std::string& w : writes_) all += w;
-    return all + end_text_;
-  }
-  bool ended() const {
-    std::lock_guard lock(mu_);
-    return ended_;
-  }
-  std::string end_text() const {
-    std::lock_guard lock(mu_);
-    return end_text_;
-  }
-  size_t pending() const {
-    std::lock_guard lock(mu_);
-    return pending_.size();
-  }
-
- private:
-  mutable std::mutex mu_;  // guards everything below
-  std::condition_variable cv_;
-  std::vector<std::string> writes_;
-  std::deque<std::function<void(bool)>> pending_;
-  std::string end_text_;
-  bool ended_ = false;
-};
-
-struct Parsed {
-  std::string event;
-  uint64_t id = 0;
-  json data;
-};
-
-// The SSE events in `text` (comments skipped).
-std::vector<Parsed> parse(const std::string& text) {
-  std::vector<Parsed> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    const size_t end = text.find("\n\n", pos);
-    const std::string block = text.substr(pos, end - pos);
-    pos = end == std::string::npos ? text.size() : end + 2;
-    if (block.empty() || block[0] == ':') continue;
-    Parsed p;
-    size_t line_start = 0;
-    while (line_start < block.size()) {
-      size_t line_end = block.find('\n', line_start);
-      if (line_end == std::string::npos) line_end = block.size();
-      const std::string line = block.substr(line_start, line_end - line_start);
-      line_start = line_end + 1;
-      if (line.rfind("event: ", 0) == 0) p.event = line.substr(7);
-      if (line.rfind("id: ", 0) == 0) p.id = std::stoull(line.substr(4));
-      if (line.rfind("data: ", 0) == 0) p.data = json::parse(line.substr(6));
-    }
-    out.push_back(std::move(p));
-  }
-  return out;
-}
-
-EventBusOptions manual(size_t buffer = 1024) {
-  EventBusOptions o;
-  o.subscriber_buffer = buffer;
-  o.start_dispatcher = false;
-  o.heartbeat = std::chrono::milliseconds(0);
-  o.clock = std::make_shared<FakeClock>(1'790'000'000'000);
-  return o;
-}
-
-CacheKey plan(const std::string& id, const std::string& ns = "default") {
-  return CacheKey(ns, KeyKind::kPlan, id);
-}
 
 void publish_puts(EventBus& bus, int n, const std::string& ns = "default") {
   for (int i = 0; i < n; ++i) bus.publish_put(plan("k" + std::to_string(i), ns), {}, 10, 1);
@@ -437,92 +321,6 @@ TEST(EventBus, APublisherNeverWaitsForAReaderThatNeverReads) {
   EXPECT_EQ(bus.stats().subscribers, 0u);
   EXPECT_FALSE(bus.active());
   EXPECT_NE(sink->end_text().find("event: dropped"), std::string::npos);
-}
-
-TEST(EventFormat, PutEventGolden) {
-  Event e;
-  e.type = EventType::kPut;
-  e.seq = 7;
-  e.time_ms = 1'790'000'000'123;
-  e.ns = "heavy";
-  e.key = "ab12";
-  e.bytes = 42;
-  e.compute_ms = 812;
-  e.tiers = 0b011;  // l1, l2
-  e.tags = {"web", "de\"ploy"};
-  e.priority = EntryPriority::kImportant;
-  EXPECT_EQ(format_event(e),
-            "event: put\nid: 7\ndata: {\"t\":1790000000123,\"ns\":\"heavy\",\"kind\":\"plan\","
-            "\"key\":\"ab12\",\"bytes\":42,\"compute_ms\":812,\"expires_ms\":null,"
-            "\"tiers\":[\"l1\",\"l2\"],\"tags\":[\"web\",\"de\\\"ploy\"],"
-            "\"priority\":\"important\"}\n\n");
-}
-
-TEST(EventFormat, PlannerFinishAndUserKeys) {
-  Event e;
-  e.type = EventType::kPlanner;
-  e.seq = 1;
-  e.ns = "default";
-  e.kind = KeyKind::kUser;
-  e.key = "workflow:step_5";
-  e.phase = PlannerPhase::kFinish;
-  e.outcome = PlannerOutcome::kTimeout;
-  e.ms = 300;
-  e.error = "timed out after 300 ms";
-  const json data = json::parse(parse(format_event(e))[0].data.dump());
-  EXPECT_EQ(data["kind"], "entry");
-  EXPECT_EQ(data["key"], "workflow:step_5");
-  EXPECT_EQ(data["outcome"], "timeout");
-  EXPECT_EQ(data["ms"], 300);
-  EXPECT_EQ(data["background"], false);
-}
-
-TEST(EventFilterQuery, ParsesAndRefuses) {
-  auto f = parse_event_filter("ns=a,b&types=put,planner");
-  ASSERT_TRUE(f.is_ok()) << f.status().message();
-  EXPECT_EQ(f->namespaces, (std::vector<std::string>{"a", "b"}));
-  EXPECT_TRUE(f->types[0]);
-  EXPECT_FALSE(f->types[1]);
-  EXPECT_TRUE(f->types[2]);
-  EXPECT_TRUE(parse_event_filter("").is_ok());
-  for (const char* bad : {"types=puts", "ns=../x", "ns=a,,b", "types=", "since=3", "ns=%zz"}) {
-    EXPECT_EQ(parse_event_filter(bad).status().code(), StatusCode::kInvalidArgument) << bad;
-  }
-}
-
-TEST(PublishingCache, PublishesStoredPutsWithTheLaneTiers) {
-  EventBus bus(manual());
-  auto sink = std::make_shared<FakeSink>();
-  auto sub = subscribe(bus, sink);
-  CacheOptions options;
-  MemoryTierOptions l1;
-  l1.removal_listener = bus.removal_listener();
-  options.tiers.push_back(std::move(new_memory_tier(l1)).value());
-  auto policies = std::make_shared<NamespacePolicies>();
-  NamespacePolicy only_l1;
-  only_l1.tiers = {TierKind::kMemory};
-  ASSERT_TRUE(policies->set("mem", only_l1).is_ok());
-  options.policies = policies;
-  options.max_value_bytes = 8;
-  PublishingCache cache(std::move(new_cache(std::move(options))).value(), bus, policies,
-                        {TierKind::kMemory, TierKind::kDisk});
-  PutOptions put;
-  put.tags = {"t"};
-  put.compute_ms = 5;
-  put.ttl_ms = 0;
-  ASSERT_TRUE(cache.put(plan("a", "mem"), std::make_shared<const Bytes>("{}"), put).is_ok());
-  ASSERT_TRUE(cache.put(plan("a", "mem"), std::make_shared<const Bytes>("[1]"), put).is_ok());
-  const auto too_big = std::make_shared<const Bytes>("[1,2,3,4,5,6]");
-  ASSERT_FALSE(cache.put(plan("b", "mem"), too_big, put).is_ok());  // refused: no event
-  bus.dispatch();
-  sink->complete_all();
-  const auto events = parse(sink->text());
-  ASSERT_EQ(events.size(), 3u);  // put, remove (replaced), put
-  EXPECT_EQ(events[0].data["tiers"], json::parse(R"(["l1"])"));
-  EXPECT_EQ(events[0].data["tags"], json::parse(R"(["t"])"));
-  EXPECT_EQ(events[0].data["compute_ms"], 5);
-  EXPECT_EQ(events[1].data["cause"], "replaced");
-  EXPECT_EQ(events[2].data["bytes"], 3);
 }
 
 }  // namespace

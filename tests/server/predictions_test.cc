@@ -84,8 +84,8 @@ class PredictionsTest : public ::testing::Test {
     planning.max_concurrent = threads;
     planning_ = std::make_unique<Planning>(*cache_, policies_, std::move(planning));
     keys_ = LaneKeys(KeyBuilderOptions{}, *policies_);
-    predictions_ =
-        std::make_unique<Predictions>(*near_miss_, *planning_, *cache_, keys_, PredictionsOptions{});
+    predictions_ = std::make_unique<Predictions>(*near_miss_, *planning_, *cache_, keys_,
+                                                 PredictionsOptions{});
   }
   void TearDown() override {
     planner_->set_open(true);
@@ -170,13 +170,12 @@ TEST_F(PredictionsTest, ADryRunStartsNothingAndAPassPlansTheMissingMember) {
 }
 
 TEST_F(PredictionsTest, BelowTheThresholdIsReportedNeverRun) {
-  start();
-  // Two candidates of 0.67 each (a goal stopping short lowers the other's).
-  families({"deploy the worker", "deploy the cron jobs"});
+  start(/*max_runs=*/4, /*min_confidence=*/0.95);
+  families({"deploy the worker", "deploy the cron jobs"});  // two candidates of 0.89
   const std::vector<PredictionItem> items = predictions_->run_pass(false, std::nullopt);
   ASSERT_EQ(items.size(), 2u);
   EXPECT_EQ(items[0].action, "below_threshold");
-  EXPECT_NEAR(items[0].prediction.confidence, (2 + 2.0 / 3) / 4, 1e-9);
+  EXPECT_NEAR(items[0].prediction.confidence, (2 + 2.0 / 3) / 3, 1e-9);
   EXPECT_TRUE(flights_done());
   EXPECT_TRUE(planner_->requests().empty());
   EXPECT_EQ(count(counters().predictions_started), 0u);
@@ -197,8 +196,7 @@ TEST_F(PredictionsTest, AtMostMaxRunsAtOnceTheRestDroppedNotQueued) {
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0].action, "dropped_busy");
   // A caller asking the running one joins its flight: a use.
-  near_miss_->requested(key(planner_->requests()[0].goal, env("prod")), Lookup{},
-                        clock_->now_ms());
+  near_miss_->requested(key(planner_->requests()[0].goal, env("prod")), Lookup{}, clock_->now_ms());
   EXPECT_EQ(count(counters().predictions_used), 1u);
   planner_->set_open(true);
   ASSERT_TRUE(flights_done());
@@ -232,7 +230,7 @@ TEST_F(PredictionsTest, NoSparePlannerThreadMeansDroppedACallerNeverWaitsForAPre
 TEST_F(PredictionsTest, ARecurringEntryNearItsEndIsRefreshedAheadAndItsNewPlanUsed) {
   start();
   const json c = {{"env", "prod"}};
-  ask("nightly report", c);  // a miss: stored, fresh for 60 s
+  ask("nightly report", c);    // a miss: stored, fresh for 60 s
   clock_->advance_ms(35'000);  // 25 s left: inside half its TTL
   ASSERT_TRUE(ask("nightly report", c).hit());
   ASSERT_TRUE(ask("nightly report", c).hit());

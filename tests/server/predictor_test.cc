@@ -59,13 +59,25 @@ TEST(Predictor, TheMissingMemberOfAFamilyIsProposedWithTheCompletionRate) {
   EXPECT_NE(got[0].reason.find("\"prod\""), std::string::npos) << got[0].reason;
 }
 
-TEST(Predictor, AGoalThatStoppedShortLowersTheConfidence) {
+TEST(Predictor, AFamilyThatStoppedShortLowersTheConfidenceOneOnItsWayDoesNot) {
   RequestHistory h;
   three_envs(h);
-  ask(h, "deploy the cron jobs", env("dev"));  // a third goal with dev and staging only
-  ask(h, "deploy the cron jobs", env("staging"));
-  const std::vector<Prediction> got = families(h);
-  ASSERT_EQ(got.size(), 2u);  // the worker and the cron jobs, each missing prod
+  // A third goal's release stopped at staging: a newer one was asked since.
+  ask(h, "deploy the cron jobs", env("dev"), kNow - 3'000);
+  ask(h, "deploy the cron jobs", env("staging"), kNow - 2'000);
+  json newer = env("dev");
+  newer["replicas"] = 5;
+  ask(h, "deploy the cron jobs", newer, kNow - 1'000);
+  std::vector<Prediction> got = families(h);
+  ASSERT_EQ(got.size(), 1u);  // the superseded release is not completed
+  EXPECT_EQ(got[0].goal, "deploy the worker");
+  EXPECT_NEAR(got[0].confidence, (2 + 2.0 / 3) / 4, 1e-9);
+  EXPECT_NE(got[0].reason.find("2 of the 3 settled families"), std::string::npos) << got[0].reason;
+  // A fourth goal still on its way (dev, staging, nothing newer) counts neither way.
+  ask(h, "deploy the queue", env("dev"));
+  ask(h, "deploy the queue", env("staging"));
+  got = families(h);
+  ASSERT_EQ(got.size(), 2u);
   for (const Prediction& p : got) EXPECT_NEAR(p.confidence, (2 + 2.0 / 3) / 4, 1e-9) << p.goal;
 }
 

@@ -1,8 +1,8 @@
 // `plancache warm --predict` (warm_predict.h): POST /v1/predict[?dry_run=1]
 // [&namespace=NS] and the table of its answer, one row per candidate:
 //
-//   ACTION         CONF  KIND    NAMESPACE  GOAL               CONTEXT            REASON
-//   would compute  0.89  family  ops        deploy the worker  {"env":"prod",...  family over "env": ...
+//   ACTION         CONF  KIND    NAMESPACE  GOAL               CONTEXT         REASON
+//   would compute  0.89  family  ops        deploy the worker  {"env":"prod"}  family over ...
 //
 // GOAL and CONTEXT are cut at kMaxGoal and kMaxContext bytes (at a UTF-8
 // character boundary); the reason is printed whole, last.
@@ -61,11 +61,11 @@ std::vector<Row> rows_of(const nlohmann::json& predictions) {
     char confidence[16];
     std::snprintf(confidence, sizeof confidence, "%.2f", p.value("confidence", 0.0));
     const nlohmann::json context = p.contains("context") ? p["context"] : nlohmann::json();
-    rows.push_back({action_text(p.value("action", "")), confidence, p.value("kind", ""),
-                    p.value("namespace", ""), clip(p.value("goal", ""), kMaxGoal),
-                    clip(context.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                         kMaxContext),
-                    p.value("reason", "")});
+    rows.push_back(
+        {action_text(p.value("action", "")), confidence, p.value("kind", ""),
+         p.value("namespace", ""), clip(p.value("goal", ""), kMaxGoal),
+         clip(context.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), kMaxContext),
+         p.value("reason", "")});
   }
   return rows;
 }
@@ -104,13 +104,14 @@ int run_warm_predict(const Client& client, bool dry_run, const std::string& ns, 
   std::string path = "/v1/predict";
   std::string query;
   if (dry_run) query += "dry_run=1";
-  if (!ns.empty()) query += (query.empty() ? "" : "&") + std::string("namespace=") + query_escaped(ns);
+  if (!ns.empty())
+    query += (query.empty() ? "" : "&") + std::string("namespace=") + query_escaped(ns);
   if (!query.empty()) path += "?" + query;
   std::optional<Answer> answer = client.call(HttpMethod::kPost, path, nullptr, io.err);
   if (!answer) return kExitFailure;
   if (!answer->ok()) return report_server_error(*answer, io.err);
-  const auto predictions = answer->body.is_object() ? answer->body.find("predictions")
-                                                    : answer->body.end();
+  const auto predictions =
+      answer->body.is_object() ? answer->body.find("predictions") : answer->body.end();
   if (predictions == answer->body.end() || !predictions->is_array()) {
     io.err << "error: unexpected answer from POST /v1/predict: " << answer->raw.substr(0, 200)
            << "\n";

@@ -50,25 +50,24 @@ void handle_predict(Predictions* predictions, boost::asio::thread_pool& backgrou
   auto query = predict_query(call.query);
   if (!query.is_ok()) return reply_error(call.res, query.status());
   if (predictions == nullptr) {
-    return reply_error(call.res, Status::failed_precondition(
-                                     "no namespace has predict = true (set it in a "
-                                     "[namespaces.<name>] table of the config)"));
+    return reply_error(call.res,
+                       Status::failed_precondition("no namespace has predict = true (set it in a "
+                                                   "[namespaces.<name>] table of the config)"));
   }
   if (query->ns && !predictions->predicts(*query->ns)) {
     return reply_error(call.res, Status::failed_precondition("namespace '" + *query->ns +
                                                              "' does not have predict = true"));
   }
-  boost::asio::post(background, [predictions, q = std::move(query).value(),
-                                 channel = call.defer()] {
-    const std::vector<PredictionItem> items =
-        predictions->run_pass(q.dry_run, q.ns ? std::optional<std::string_view>(*q.ns)
-                                              : std::nullopt);
-    HttpResponse res;
-    reply_json(res, http::status::ok,
-               Predictions::to_json(items, q.dry_run)
-                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    channel->reply(std::move(res));
-  });
+  boost::asio::post(
+      background, [predictions, q = std::move(query).value(), channel = call.defer()] {
+        const std::vector<PredictionItem> items = predictions->run_pass(
+            q.dry_run, q.ns ? std::optional<std::string_view>(*q.ns) : std::nullopt);
+        HttpResponse res;
+        reply_json(res, http::status::ok,
+                   Predictions::to_json(items, q.dry_run)
+                       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        channel->reply(std::move(res));
+      });
 }
 
 }  // namespace plancache::internal
