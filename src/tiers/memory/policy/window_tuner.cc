@@ -33,9 +33,10 @@ class WindowTuner::Mini final : public EvictionSink {
   // policy never touches its nodes once it is being destroyed.)
   explicit Mini(std::unique_ptr<Policy> policy) : policy_(std::move(policy)) {}
 
-  // Returns whether the miniature hit. `entry` (metadata only) is shared by
-  // the miniatures' nodes for this access.
-  bool access(uint64_t hash, uint64_t charge, const EntryPtr& entry) {
+  // Returns whether the miniature hit. On a miss the new node gets
+  // `entry()`: the access's metadata copy, made once and only if needed.
+  template <typename MakeEntry>
+  bool access(uint64_t hash, uint64_t charge, MakeEntry&& entry) {
     auto it = nodes_.find(hash);
     if (it != nodes_.end()) {
       policy_->on_access(it->second.get());
@@ -44,7 +45,7 @@ class WindowTuner::Mini final : public EvictionSink {
     char id[sizeof hash];
     std::memcpy(id, &hash, sizeof hash);
     NodePtr node =
-        Node::create(CacheKey("m", KeyKind::kUser, std::string_view(id, sizeof id)), entry, charge);
+        Node::create(CacheKey("m", KeyKind::kUser, std::string_view(id, sizeof id)), entry(), charge);
     Node* raw = node.get();
     nodes_.emplace(hash, std::move(node));
     hash_of_.emplace(raw, hash);
@@ -84,12 +85,19 @@ WindowTuner::~WindowTuner() = default;
 
 void WindowTuner::access(const Node& node, double worth) {
   // The miniatures' nodes need the entry's metadata (cost, priority), not
-  // its value; one copy serves the four.
-  auto entry = std::make_shared<Entry>();
-  entry->meta = node.entry->meta;
-  const EntryPtr shared = std::move(entry);
+  // its value; one copy serves the four, made only when one of them misses
+  // (a hit in all four allocates nothing).
+  EntryPtr shared;
+  auto meta_copy = [&]() -> const EntryPtr& {
+    if (shared == nullptr) {
+      auto entry = std::make_shared<Entry>();
+      entry->meta = node.entry->meta;
+      shared = std::move(entry);
+    }
+    return shared;
+  };
   bool hit[kMinis];
-  for (size_t i = 0; i < kMinis; ++i) hit[i] = minis_[i]->access(node.hash, node.charge, shared);
+  for (size_t i = 0; i < kMinis; ++i) hit[i] = minis_[i]->access(node.hash, node.charge, meta_copy);
   for (size_t i = 0; i < kMinis; ++i) {
     if (!hit[i]) continue;
     saved_[i] += worth;
